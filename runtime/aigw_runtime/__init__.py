@@ -1,0 +1,1 @@
+"""What every aigw service shares: settings, config, telemetry, gRPC bootstrap and errors."""
