@@ -1,0 +1,1 @@
+"""aigw cache service: exact-match response cache with TTL, per-tenant namespaces."""
