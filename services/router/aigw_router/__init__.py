@@ -1,0 +1,1 @@
+"""aigw router service: the model catalog, provider adapters and the upstream calls."""

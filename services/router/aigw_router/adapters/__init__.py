@@ -1,0 +1,26 @@
+"""Provider adapters, one module per provider, behind `ProviderAdapter`."""
+
+from __future__ import annotations
+
+from aigw_router.adapters.base import (
+    CompletionResult,
+    ProviderAdapter,
+    StreamTranslator,
+    TokenUsage,
+    UpstreamRequest,
+)
+from aigw_router.adapters.openai import OpenAIAdapter
+
+ADAPTER_TYPES: dict[str, type[ProviderAdapter]] = {
+    "openai": OpenAIAdapter,
+    "openai-compatible": OpenAIAdapter,
+}
+
+__all__ = [
+    "ADAPTER_TYPES",
+    "CompletionResult",
+    "ProviderAdapter",
+    "StreamTranslator",
+    "TokenUsage",
+    "UpstreamRequest",
+]

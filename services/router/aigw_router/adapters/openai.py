@@ -1,0 +1,165 @@
+"""OpenAI's Chat Completions API, and every server that speaks it (vLLM, Ollama, ...).
+
+The canonical format is OpenAI's, so requests and answers pass through: only
+the model name is replaced by the deployment's, and streams always ask for
+usage (so metering sees the token counts) while the usage chunk reaches the
+client only if it asked for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from aigw_router.adapters._errors import retry_after_seconds, upstream_error
+from aigw_router.adapters.base import (
+    CompletionResult,
+    ProviderAdapter,
+    StreamTranslator,
+    TokenUsage,
+    UpstreamRequest,
+)
+from aigw_runtime.errors import GatewayError, UpstreamError
+from aigw_runtime.sse import SseDecoder
+
+_DONE = b"[DONE]"
+
+
+def usage_from_openai(usage: Any) -> TokenUsage:
+    """OpenAI's usage object (with its optional details) as TokenUsage."""
+    if not isinstance(usage, dict):
+        return TokenUsage()
+    prompt = usage.get("prompt_tokens") or 0
+    completion = usage.get("completion_tokens") or 0
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    completion_details = usage.get("completion_tokens_details") or {}
+    return TokenUsage(
+        prompt_tokens=int(prompt),
+        completion_tokens=int(completion),
+        total_tokens=int(usage.get("total_tokens") or prompt + completion),
+        cached_tokens=int(prompt_details.get("cached_tokens") or 0)
+        if isinstance(prompt_details, dict)
+        else 0,
+        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0)
+        if isinstance(completion_details, dict)
+        else 0,
+    )
+
+
+def _error_message(content: bytes) -> tuple[str | None, str | None]:
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None, None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        message = error.get("message")
+        param = error.get("param")
+        return (message if isinstance(message, str) else None, param if isinstance(param, str) else None)
+    if isinstance(error, str):
+        return error, None
+    return None, None
+
+
+class OpenAIStreamTranslator(StreamTranslator):
+    """Passes chunk payloads through, watching for usage, in-band errors and `[DONE]`."""
+
+    def __init__(self, provider: str, include_usage: bool) -> None:
+        self._provider = provider
+        self._include_usage = include_usage
+        self._decoder = SseDecoder()
+        self._done = False
+        self.usage: TokenUsage | None = None
+
+    def feed(self, data: bytes) -> list[bytes]:
+        payloads: list[bytes] = []
+        for event in self._decoder.feed(data):
+            payload = event.data
+            if payload == _DONE:
+                self._done = True
+                continue
+            if self._done:
+                continue
+            if b'"error"' in payload or b'"usage":{' in payload:
+                payload = self._inspect(payload)
+                if not payload:
+                    continue
+            if not self._include_usage and b'"usage":null' in payload:
+                payload = payload.replace(b',"usage":null', b"").replace(b'"usage":null,', b"")
+            payloads.append(payload)
+        return payloads
+
+    def _inspect(self, payload: bytes) -> bytes:
+        try:
+            chunk = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            raise UpstreamError(f"Provider {self._provider} sent a malformed stream event.") from None
+        if not isinstance(chunk, dict):
+            raise UpstreamError(f"Provider {self._provider} sent a malformed stream event.")
+        if "error" in chunk:
+            error = chunk["error"]
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            raise upstream_error(self._provider, 500, f"in-stream error: {message}")
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = usage_from_openai(chunk["usage"])
+            if not self._include_usage:
+                if not chunk.get("choices"):
+                    return b""
+                chunk.pop("usage")
+                return orjson.dumps(chunk)
+        return payload
+
+    def finish(self) -> list[bytes]:
+        if not self._done:
+            raise UpstreamError(
+                f"Provider {self._provider} ended the stream before it was complete.",
+                code="upstream_stream_broken",
+            )
+        return []
+
+
+class OpenAIAdapter(ProviderAdapter):
+    """`type: openai` and `type: openai-compatible`: base_url includes `/v1`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._url = self.provider.base_url.rstrip("/") + "/chat/completions"
+        self._headers = {"content-type": "application/json", "accept": "application/json"}
+        if self._api_key:
+            self._headers["authorization"] = f"Bearer {self._api_key}"
+
+    def build_request(self, body: bytes, upstream_model: str, stream: bool) -> UpstreamRequest:
+        request = orjson.loads(body)
+        request["model"] = upstream_model
+        if stream:
+            request["stream"] = True
+            options = request.get("stream_options")
+            request["stream_options"] = (
+                {**options, "include_usage": True} if isinstance(options, dict) else {"include_usage": True}
+            )
+        else:
+            request.pop("stream", None)
+            request.pop("stream_options", None)
+        headers = dict(self._headers)
+        if stream:
+            headers["accept"] = "text/event-stream"
+        return UpstreamRequest(url=self._url, headers=headers, content=orjson.dumps(request))
+
+    def parse_response(self, content: bytes) -> CompletionResult:
+        try:
+            answer = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            raise UpstreamError(f"Provider {self.name} sent a response that is not JSON.") from None
+        if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
+            raise UpstreamError(f"Provider {self.name} sent a response that is not a chat completion.")
+        return CompletionResult(body=content, usage=usage_from_openai(answer.get("usage")))
+
+    def stream_translator(self, include_usage: bool) -> StreamTranslator:
+        return OpenAIStreamTranslator(self.name, include_usage)
+
+    def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
+        message, param = _error_message(content)
+        return upstream_error(
+            self.name, status, message, retry_after_s=retry_after_seconds(headers), param=param
+        )

@@ -1,0 +1,71 @@
+"""The RouterService RPCs: thin handlers over the Router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aigw.common.v1 import common_pb2
+from aigw.router.v1 import router_pb2, router_pb2_grpc
+from aigw_router.adapters import TokenUsage
+from aigw_router.routing import Router, RouteTaken, StreamFinished, StreamStarted
+from aigw_runtime.servicer import Context, stream_errors, unary_errors
+
+
+def usage_message(usage: TokenUsage) -> common_pb2.Usage:
+    return common_pb2.Usage(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+        cached_tokens=usage.cached_tokens,
+        reasoning_tokens=usage.reasoning_tokens,
+    )
+
+
+def route_message(route: RouteTaken) -> router_pb2.Route:
+    return router_pb2.Route(provider=route.provider, deployment=route.deployment, attempts=route.attempts)
+
+
+class RouterServicer(router_pb2_grpc.RouterServiceServicer):
+    def __init__(self, router: Router) -> None:
+        self._router = router
+
+    @unary_errors
+    async def Complete(
+        self, request: router_pb2.CompleteRequest, context: Context
+    ) -> router_pb2.CompleteResponse:
+        result, route = await self._router.complete(request.model, request.body)
+        return router_pb2.CompleteResponse(
+            body=result.body, usage=usage_message(result.usage), route=route_message(route)
+        )
+
+    @stream_errors
+    async def CompleteStream(
+        self, request: router_pb2.CompleteRequest, context: Context
+    ) -> AsyncIterator[router_pb2.CompleteStreamResponse]:
+        async for event in self._router.stream(request.model, request.body, request.include_usage):
+            if isinstance(event, list):
+                yield router_pb2.CompleteStreamResponse(chunks=router_pb2.StreamChunks(data=event))
+            elif isinstance(event, StreamStarted):
+                yield router_pb2.CompleteStreamResponse(
+                    start=router_pb2.StreamStart(route=route_message(event.route))
+                )
+            elif isinstance(event, StreamFinished):
+                yield router_pb2.CompleteStreamResponse(
+                    end=router_pb2.StreamEnd(usage=usage_message(event.usage))
+                )
+
+    @unary_errors
+    async def ListModels(
+        self, request: router_pb2.ListModelsRequest, context: Context
+    ) -> router_pb2.ListModelsResponse:
+        return router_pb2.ListModelsResponse(
+            models=[
+                router_pb2.Model(
+                    name=model.name,
+                    cache=router_pb2.CachePolicy(enabled=model.cache.enabled, ttl_s=model.cache.ttl_s),
+                    created=model.created,
+                    owned_by=model.owned_by,
+                )
+                for model in self._router.catalog.models()
+            ]
+        )

@@ -1,0 +1,212 @@
+"""The OpenAI adapter: canonical in, native out, and back; streams pass through as they come."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from aigw_router.adapters.openai import OpenAIAdapter
+from aigw_runtime.config import ProviderConfig
+from aigw_runtime.errors import GatewayError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _adapter(api_key: str | None = "sk-upstream") -> OpenAIAdapter:
+    return OpenAIAdapter(
+        ProviderConfig(name="main", type="openai", base_url="https://api.openai.com/v1/", api_key="env:K"),
+        api_key,
+    )
+
+
+def _body(**fields: object) -> bytes:
+    return orjson.dumps({"model": "public-name", "messages": [{"role": "user", "content": "hi"}], **fields})
+
+
+def test_a_request_goes_out_with_the_deployments_model_and_the_upstream_key() -> None:
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+    body = _body(
+        messages=[{"role": "user", "content": [{"type": "text", "text": "look"}, image]}],
+        tools=[{"type": "function", "function": {"name": "f"}}],
+        seed=7,
+        vendor_extra={"k": 1},
+    )
+
+    request = _adapter().build_request(body, "gpt-4o-mini", stream=False)
+
+    assert request.url == "https://api.openai.com/v1/chat/completions"
+    assert request.headers["authorization"] == "Bearer sk-upstream"
+    sent = orjson.loads(request.content)
+    assert sent["model"] == "gpt-4o-mini"
+    assert sent["messages"][0]["content"][1] == image
+    assert sent["tools"] == [{"type": "function", "function": {"name": "f"}}]
+    assert sent["seed"] == 7 and sent["vendor_extra"] == {"k": 1}
+    assert "stream" not in sent and "stream_options" not in sent
+
+
+def test_a_server_without_a_key_gets_no_authorization_header() -> None:
+    request = _adapter(api_key=None).build_request(_body(), "llama", stream=False)
+    assert "authorization" not in request.headers
+
+
+def test_a_stream_always_asks_upstream_for_usage() -> None:
+    request = _adapter().build_request(_body(stream=True), "gpt-4o-mini", stream=True)
+
+    sent = orjson.loads(request.content)
+    assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
+    assert request.headers["accept"] == "text/event-stream"
+
+
+def test_a_recorded_answer_passes_through_with_its_usage() -> None:
+    answer = orjson.dumps(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt-4o-mini",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}
+            ],
+            "usage": {
+                "prompt_tokens": 9,
+                "completion_tokens": 2,
+                "total_tokens": 11,
+                "prompt_tokens_details": {"cached_tokens": 4},
+                "completion_tokens_details": {"reasoning_tokens": 1},
+            },
+        }
+    )
+
+    result = _adapter().parse_response(answer)
+
+    assert result.body == answer
+    assert (
+        result.usage.prompt_tokens,
+        result.usage.completion_tokens,
+        result.usage.total_tokens,
+        result.usage.cached_tokens,
+        result.usage.reasoning_tokens,
+    ) == (9, 2, 11, 4, 1)
+
+
+@pytest.mark.parametrize("content", [b"<html>oops</html>", b'{"object": "list"}'])
+def test_an_answer_that_is_not_a_completion_is_a_502(content: bytes) -> None:
+    with pytest.raises(GatewayError) as caught:
+        _adapter().parse_response(content)
+    assert caught.value.status == 502
+
+
+def _translate(raw: bytes, include_usage: bool, step: int = 7) -> tuple[list[bytes], object]:
+    translator = _adapter().stream_translator(include_usage)
+    out = [p for i in range(0, len(raw), step) for p in translator.feed(raw[i : i + step])]
+    out += translator.finish()
+    return out, translator.usage
+
+
+def test_a_stream_keeps_the_usage_chunk_when_the_client_asked_for_it() -> None:
+    raw = (FIXTURES / "openai_stream_usage.sse").read_bytes()
+
+    payloads, usage = _translate(raw, include_usage=True)
+
+    assert len(payloads) == 4
+    assert orjson.loads(payloads[-1])["usage"]["total_tokens"] == 15
+    assert usage is not None and usage.prompt_tokens == 14  # type: ignore[attr-defined]
+
+
+def test_a_stream_drops_usage_the_client_did_not_ask_for_but_still_counts_it() -> None:
+    raw = (FIXTURES / "openai_tool_call_stream.sse").read_bytes()
+
+    payloads, usage = _translate(raw, include_usage=False)
+
+    assert len(payloads) == 4
+    assert all(b'"usage"' not in p for p in payloads)
+    chunks = [orjson.loads(p) for p in payloads]
+    first_call = chunks[0]["choices"][0]["delta"]["tool_calls"][0]
+    assert (first_call["index"], first_call["id"], first_call["function"]["name"]) == (
+        0,
+        "call_9",
+        "get_weather",
+    )
+    arguments = "".join(
+        c["choices"][0]["delta"].get("tool_calls", [{}])[0].get("function", {}).get("arguments", "")
+        for c in chunks
+        if c["choices"][0]["delta"].get("tool_calls")
+    )
+    assert orjson.loads(arguments) == {"city": "Paris"}
+    assert usage is not None and usage.cached_tokens == 32  # type: ignore[attr-defined]
+
+
+def test_a_stream_without_done_is_broken() -> None:
+    raw = (FIXTURES / "openai_stream_usage.sse").read_bytes().replace(b"data: [DONE]\n\n", b"")
+    translator = _adapter().stream_translator(True)
+    translator.feed(raw)
+
+    with pytest.raises(GatewayError) as caught:
+        translator.finish()
+    assert caught.value.status == 502 and caught.value.code == "upstream_stream_broken"
+
+
+def test_an_error_event_inside_a_stream_raises() -> None:
+    translator = _adapter().stream_translator(True)
+    error = b'data: {"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}\n\n'
+
+    with pytest.raises(GatewayError) as caught:
+        translator.feed(b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"error"}}]}\n\n' + error)
+    assert caught.value.status == 502
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "expected_status", "expected_code"),
+    [
+        (
+            400,
+            {},
+            b'{"error":{"message":"Unrecognized request argument supplied: foo","type":"invalid_request_error","param":"foo","code":null}}',
+            400,
+            "upstream_invalid_request",
+        ),
+        (
+            401,
+            {},
+            b'{"error":{"message":"Incorrect API key provided: sk-abcdef****1234.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}',
+            502,
+            "upstream_auth_failed",
+        ),
+        (
+            429,
+            {"retry-after": "20"},
+            b'{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}',
+            429,
+            "upstream_rate_limited",
+        ),
+        (
+            500,
+            {},
+            b'{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}',
+            502,
+            "upstream_error",
+        ),
+        (
+            503,
+            {},
+            b'{"error":{"message":"The engine is currently overloaded","type":"server_error","param":null,"code":null}}',
+            503,
+            "upstream_overloaded",
+        ),
+        (504, {}, b"gateway timeout", 504, "upstream_timeout"),
+        (413, {}, b"too big", 413, "upstream_invalid_request"),
+    ],
+)
+def test_provider_errors_map_to_openai_statuses_without_credentials(
+    status: int, headers: dict[str, str], body: bytes, expected_status: int, expected_code: str
+) -> None:
+    error = _adapter().map_error(status, headers, body)
+
+    assert (error.status, error.code) == (expected_status, expected_code)
+    assert "sk-abcdef" not in error.message
+    if status == 429:
+        assert error.retry_after_s == 20.0
+    if status == 400:
+        assert error.param == "foo" and "Unrecognized request argument" in error.message
