@@ -1,0 +1,88 @@
+"""`POST /v1/chat/completions`: JSON or SSE, framed exactly as OpenAI frames it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aigw_edge.context import RequestContext
+from aigw_edge.http.asgi import (
+    Receive,
+    Scope,
+    Send,
+    bearer_token,
+    encode_headers,
+    read_body,
+    send_bytes,
+    send_error,
+)
+from aigw_edge.pipeline import ChatPipeline, ChatStream
+from aigw_runtime.errors import GatewayError, openai_error_body
+from aigw_runtime.sse import DONE
+
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+CLIENT_CLOSED = 499
+
+
+async def _wait_for_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _frame(payloads: list[bytes]) -> bytes:
+    return b"".join(b"data: " + payload + b"\n\n" for payload in payloads)
+
+
+class ChatCompletions:
+    def __init__(self, pipeline: ChatPipeline, max_body_bytes: int) -> None:
+        self._pipeline = pipeline
+        self._max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, ctx: RequestContext) -> None:
+        try:
+            try:
+                body = await read_body(receive, self._max_body_bytes)
+                prepared = await self._pipeline.prepare(ctx, bearer_token(scope), body)
+                if not ctx.stream:
+                    answer = await self._pipeline.complete(ctx, prepared)
+                    await send_bytes(send, 200, answer, ctx.headers)
+                    return
+                stream = await self._pipeline.open_stream(ctx, prepared)
+            except GatewayError as error:
+                ctx.status = error.status
+                await send_error(send, error, ctx.headers)
+                return
+            await self._relay(receive, send, ctx, stream)
+        finally:
+            self._pipeline.finish(ctx)
+
+    async def _relay(self, receive: Receive, send: Send, ctx: RequestContext, stream: ChatStream) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": SSE_HEADERS + encode_headers(ctx.headers),
+            }
+        )
+        watcher = asyncio.create_task(_wait_for_disconnect(receive))
+        watcher.add_done_callback(lambda _: stream.cancel())
+        try:
+            async for payloads in stream:
+                await send({"type": "http.response.body", "body": _frame(payloads), "more_body": True})
+            await send({"type": "http.response.body", "body": DONE, "more_body": False})
+        except (GatewayError, asyncio.CancelledError) as error:
+            if watcher.done() and not watcher.cancelled():
+                ctx.status = CLIENT_CLOSED
+                return
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            # The status line is gone: the error travels as an event, and no [DONE] follows.
+            ctx.status = error.status
+            event = b"data: " + openai_error_body(error) + b"\n\n"
+            await send({"type": "http.response.body", "body": event, "more_body": False})
+        finally:
+            watcher.cancel()
