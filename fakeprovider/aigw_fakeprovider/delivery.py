@@ -1,0 +1,154 @@
+"""How an answer reaches the client: latency, token pacing, hangs and dropped connections.
+
+Protocol modules decide *what* to send (a JSON body, a list of stream frames);
+the responses here decide *how*, from the request's `RequestPlan`. Nothing in
+this module knows any provider's wire format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from aigw_fakeprovider._http import Connection
+from aigw_fakeprovider.errors import ProviderError
+from aigw_fakeprovider.faults import RequestPlan
+from aigw_fakeprovider.knobs import FaultKind, Knobs
+
+Headers = Sequence[tuple[str, str]]
+
+
+class Response(Protocol):
+    """Something a handler returns: it knows how to send itself down a connection."""
+
+    async def send(self, connection: Connection) -> None:
+        """Sends the whole response (or deliberately fails to)."""
+
+
+# Pause between the last chunk and a dropped connection.
+DROP_DELAY_S = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class JsonResponse:
+    """A JSON body, sent after `delay_s`."""
+
+    status: int
+    body: Any
+    headers: Headers = ()
+    delay_s: float = 0.0
+
+    async def send(self, connection: Connection) -> None:
+        if self.delay_s > 0:
+            await connection.pause(self.delay_s)
+        payload = orjson.dumps(self.body)
+        await connection.respond(self.status, payload, [("content-type", "application/json"), *self.headers])
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One event of a stream, already framed; `token` frames are the ones paced."""
+
+    data: bytes
+    token: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """Time to the first frame, then time between token frames."""
+
+    first_frame_s: float = 0.0
+    token_interval_s: float = 0.0
+
+    @classmethod
+    def from_knobs(cls, knobs: Knobs) -> Pacing:
+        interval = 1.0 / knobs.tokens_per_s if knobs.tokens_per_s > 0 else 0.0
+        return cls(first_frame_s=knobs.ttft_ms / 1000.0, token_interval_s=interval)
+
+
+@dataclass(frozen=True, slots=True)
+class EventStream:
+    """A stream of frames, paced, then `terminator`; or cut after `drop_after` frames.
+
+    Headers go out at once; the first frame waits `pacing.first_frame_s`, and
+    every token frame after the first waits `pacing.token_interval_s`. A
+    stream still pacing when the server shuts down is cut off.
+    """
+
+    frames: Sequence[Frame]
+    pacing: Pacing = field(default_factory=Pacing)
+    terminator: bytes | None = None
+    drop_after: int | None = None
+    headers: Headers = ()
+    content_type: str = "text/event-stream"
+
+    async def send(self, connection: Connection) -> None:
+        await connection.start(
+            200, [("content-type", self.content_type), ("cache-control", "no-cache"), *self.headers]
+        )
+        if not await self._frames_sent(connection):
+            # Let the chunks already written reach the client before the cut, as
+            # when a real upstream dies mid-answer rather than in the same packet.
+            await connection.pause(DROP_DELAY_S)
+            await connection.drop()
+            return
+        if self.terminator is not None:
+            await connection.write(self.terminator)
+        await connection.finish()
+
+    async def _frames_sent(self, connection: Connection) -> bool:
+        """Sends the paced frames; False when the stream must be cut instead of finished."""
+        if self.pacing.first_frame_s > 0 and not await connection.pause(self.pacing.first_frame_s):
+            return False
+        tokens_sent = 0
+        for sent, frame in enumerate(self.frames):
+            if self.drop_after is not None and sent >= self.drop_after:
+                return False
+            if frame.token:
+                interval = self.pacing.token_interval_s
+                if tokens_sent and interval > 0 and not await connection.pause(interval):
+                    return False
+                tokens_sent += 1
+            await connection.write(frame.data)
+        return self.drop_after is None
+
+
+@dataclass(frozen=True, slots=True)
+class Hang:
+    """Accepts the request and never answers, until the client gives up."""
+
+    async def send(self, connection: Connection) -> None:
+        await connection.wait_until_gone()
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """Closes the connection without sending any response."""
+
+    async def send(self, connection: Connection) -> None:
+        await connection.drop()
+
+
+def deliver(
+    plan: RequestPlan,
+    *,
+    streaming: bool,
+    fault_error: Callable[[FaultKind], ProviderError],
+    answer: Callable[[], Response],
+) -> Response:
+    """The response for a valid request: its planned fault, or the answer `answer` builds.
+
+    Error-status faults are raised as the protocol's `fault_error`, so the
+    protocol's error envelope renders them like any other error. A `drop`
+    fault on a stream is carried out by the stream itself (see `RequestPlan`).
+    """
+    if plan.fault.is_error_status:
+        raise fault_error(plan.fault)
+    if plan.fault is FaultKind.HANG:
+        return Hang()
+    if plan.fault is FaultKind.DROP and not streaming:
+        return Drop()
+    return answer()
