@@ -38,7 +38,7 @@ protos: install
 	$(VENV)/bin/python scripts/gen_protos.py
 
 bench: install
-	$(VENV)/bin/python scripts/bench.py
+	$(VENV)/bin/python bench/run.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aigw .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -11,15 +12,22 @@ from aigw.common.v1 import common_pb2
 from aigw.router.v1 import router_pb2
 
 
-def new_request_id() -> str:
-    return "req_" + secrets.token_hex(12)
+class RequestIds:
+    """Unique request ids, cheaply: a random per-process prefix and a counter."""
+
+    def __init__(self) -> None:
+        self._prefix = "req_" + secrets.token_hex(6)
+        self._counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter):012x}"
 
 
 @dataclass(slots=True)
 class RequestContext:
     """Filled in as the request advances; turned into a usage event at the end."""
 
-    request_id: str = field(default_factory=new_request_id)
+    request_id: str
     started: float = field(default_factory=time.monotonic)
     # Response headers gathered along the way (request id, rate limits, cache, route).
     headers: list[tuple[str, str]] = field(default_factory=list)

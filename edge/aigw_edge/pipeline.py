@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -24,8 +25,10 @@ from aigw.router.v1 import router_pb2
 from aigw_edge.backends import Backends
 from aigw_edge.cache_keys import cache_key
 from aigw_edge.context import RequestContext
+from aigw_edge.metering_client import AdmissionClient
 from aigw_edge.models import ModelCatalog
 from aigw_edge.principals import PrincipalCache
+from aigw_edge.router_client import RouterClient
 from aigw_edge.usage_sink import UsageSink
 from aigw_runtime.errors import GatewayError, InvalidRequestError, RateLimitError, from_rpc_error
 from aigw_runtime.openai_chat import decode_chat_request
@@ -79,11 +82,15 @@ class ChatPipeline:
     def __init__(
         self,
         backends: Backends,
+        router: RouterClient,
+        admission: AdmissionClient,
         principals: PrincipalCache,
         catalog: ModelCatalog,
         usage: UsageSink,
     ) -> None:
         self._backends = backends
+        self._router = router
+        self._admission = admission
         self._principals = principals
         self._catalog = catalog
         self._usage = usage
@@ -130,19 +137,17 @@ class ChatPipeline:
         assert principal is not None
         if principal.rpm_limit <= 0:
             return
+        request = metering_pb2.AdmitRequest(
+            key_id=principal.key_id, model=ctx.model, rpm_limit=principal.rpm_limit
+        )
         try:
-            decision = await self._backends.metering.Admit(
-                metering_pb2.AdmitRequest(
-                    key_id=principal.key_id, model=ctx.model, rpm_limit=principal.rpm_limit
-                ),
-                timeout=ADMIT_TIMEOUT_S,
-            )
-        except grpc.aio.AioRpcError as exc:
-            error = from_rpc_error(exc)
-            if error.status < 500:
-                raise error from None
+            async with asyncio.timeout(ADMIT_TIMEOUT_S):
+                decision = await self._admission.admit(request)
+        except (GatewayError, TimeoutError) as exc:
+            if isinstance(exc, GatewayError) and exc.status < 500:
+                raise
             # Fail open: a metering outage must not take the whole gateway down.
-            log.warning("admission unavailable (%s); letting the request through", exc.code().name)
+            log.warning("admission unavailable (%s); letting the request through", exc)
             return
         if decision.HasField("requests"):
             state = decision.requests
@@ -190,10 +195,7 @@ class ChatPipeline:
         """The `chat.completion` JSON body."""
         if prepared.cached is not None:
             return bytes(prepared.cached.body)
-        try:
-            answer = await self._backends.router.Complete(self._router_request(ctx, prepared))
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc) from None
+        answer = await self._router.complete(self._router_request(ctx, prepared))
         ctx.set_route(answer.route)
         ctx.usage = answer.usage
         if prepared.cache_key is not None:
@@ -294,8 +296,8 @@ class ChatPipeline:
         """Records the usage event of an authenticated request (success or failure)."""
         if ctx.principal is None:
             return
-        created = Timestamp()
-        created.GetCurrentTime()
+        now = time.time_ns()
+        created = Timestamp(seconds=now // 1_000_000_000, nanos=now % 1_000_000_000)
         route = ctx.route
         self._usage.record(
             metering_pb2.UsageEvent(

@@ -17,6 +17,7 @@ import uvicorn
 
 from aigw.inference.v1 import inference_pb2, inference_pb2_grpc
 from aigw_edge.backends import Backends
+from aigw_edge.context import RequestIds
 from aigw_edge.http.admin import Admin
 from aigw_edge.http.app import EdgeApp
 from aigw_edge.http.chat import ChatCompletions
@@ -24,9 +25,11 @@ from aigw_edge.http.health import Health
 from aigw_edge.http.models import Models
 from aigw_edge.http.openapi import build_openapi
 from aigw_edge.inference.service import InferenceServicer
+from aigw_edge.metering_client import AdmissionClient
 from aigw_edge.models import ModelCatalog
 from aigw_edge.pipeline import ChatPipeline
 from aigw_edge.principals import PrincipalCache
+from aigw_edge.router_client import RouterClient
 from aigw_edge.usage_sink import UsageSink
 from aigw_runtime.bootstrap import ServiceContext, run_service
 from aigw_runtime.grpc_server import GrpcHost, wait_for_stop_signal
@@ -50,14 +53,18 @@ async def run(ctx: ServiceContext) -> None:
     principals = PrincipalCache(backends.auth)
     catalog = ModelCatalog(backends.router)
     usage = UsageSink(backends.metering, settings.spool_path)
-    pipeline = ChatPipeline(backends, principals, catalog, usage)
+    router = RouterClient(backends.router, tracing=ctx.telemetry.enabled)
+    admission = AdmissionClient(backends.metering, tracing=ctx.telemetry.enabled)
+    pipeline = ChatPipeline(backends, router, admission, principals, catalog, usage)
     health = Health(backends, catalog)
+    request_ids = RequestIds()
     app = EdgeApp(
         chat=ChatCompletions(pipeline, settings.max_body_bytes),
         models=Models(principals, catalog),
         admin=Admin(backends, principals),
         health=health,
         openapi=build_openapi(version("aigw-edge")),
+        request_ids=request_ids,
         tracing=ctx.telemetry.enabled,
     )
     background = [
@@ -68,7 +75,7 @@ async def run(ctx: ServiceContext) -> None:
     grpc_host = GrpcHost(settings.edge_grpc_addr, ctx.telemetry)
     grpc_host.add(
         lambda server: inference_pb2_grpc.add_InferenceServiceServicer_to_server(
-            InferenceServicer(pipeline), server
+            InferenceServicer(pipeline, request_ids), server
         ),
         INFERENCE_SERVICE,
     )
@@ -84,6 +91,7 @@ async def run(ctx: ServiceContext) -> None:
             log_level="warning",
             timeout_graceful_shutdown=int(settings.shutdown_grace_s),
             server_header=False,
+            proxy_headers=False,
         )
     )
     await grpc_host.start()
@@ -101,6 +109,8 @@ async def run(ctx: ServiceContext) -> None:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
     await usage.close()
+    await router.close()
+    await admission.close()
     await backends.close()
     log.info("edge stopped")
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from aigw.metering.v1 import metering_pb2, metering_pb2_grpc
 
@@ -91,7 +92,7 @@ class UsageSink:
         for path in self.spooled_files():
             try:
                 request = metering_pb2.RecordUsageRequest.FromString(path.read_bytes())
-            except (OSError, ValueError):
+            except (OSError, DecodeError):
                 log.exception("unreadable usage spool file %s; moving it aside", path.name)
                 path.rename(path.with_suffix(".bad"))
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from aigw_runtime.config import ConfigError, GatewayConfig, load_config
 from aigw_runtime.secrets import SecretError
 from aigw_runtime.settings import Settings, SettingsError, load_settings
 from aigw_runtime.telemetry import Telemetry, setup_telemetry
+
+# Set by `aigw up` for the services it starts.
+SUPERVISED_ENV = "AIGW_SUPERVISED"
 
 
 @dataclass
@@ -51,6 +55,9 @@ def run_service(name: str, main: Callable[[ServiceContext], Coroutine[Any, Any, 
     A bad config, setting or secret stops the process with a one-line error and
     exit status 2, not a traceback.
     """
+    if os.environ.get(SUPERVISED_ENV) == "1":
+        # Ctrl-C reaches the whole process group; `aigw up` stops its children in order.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         settings, config = load_runtime()
     except (ConfigError, SettingsError) as exc:

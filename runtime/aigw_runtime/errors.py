@@ -185,9 +185,9 @@ def grpc_code(error: GatewayError) -> grpc.StatusCode:
     )
 
 
-def to_grpc_status(error: GatewayError) -> grpc.Status:
-    """The status a servicer aborts with: code, message and the typed detail."""
-    detail = common_pb2.GatewayError(
+def to_detail(error: GatewayError) -> common_pb2.GatewayError:
+    """The typed detail that carries an error exactly across a hop."""
+    return common_pb2.GatewayError(
         http_status=error.status,
         type=error.type,
         code=error.code or "",
@@ -195,8 +195,23 @@ def to_grpc_status(error: GatewayError) -> grpc.Status:
         message=error.message,
         retry_after_s=error.retry_after_s or 0.0,
     )
+
+
+def from_detail(detail: common_pb2.GatewayError) -> GatewayError:
+    return error_for_status(
+        detail.http_status,
+        detail.message,
+        error_type=detail.type,
+        code=detail.code or None,
+        param=detail.param or None,
+        retry_after_s=detail.retry_after_s or None,
+    )
+
+
+def to_grpc_status(error: GatewayError) -> grpc.Status:
+    """The status a servicer aborts with: code, message and the typed detail."""
     packed = any_pb2.Any()
-    packed.Pack(detail)
+    packed.Pack(to_detail(error))
     status = status_pb2.Status(code=grpc_code(error).value[0], message=error.message, details=[packed])
     result: grpc.Status = rpc_status.to_status(status)
     return result
@@ -224,14 +239,7 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> GatewayError:
                 if packed.Is(common_pb2.GatewayError.DESCRIPTOR):
                     detail = common_pb2.GatewayError()
                     packed.Unpack(detail)
-                    return error_for_status(
-                        detail.http_status,
-                        detail.message,
-                        error_type=detail.type,
-                        code=detail.code or None,
-                        param=detail.param or None,
-                        retry_after_s=detail.retry_after_s or None,
-                    )
+                    return from_detail(detail)
     status_code, message = _FALLBACK_BY_GRPC_CODE.get(error.code(), (500, "Internal gateway error."))
     return error_for_status(status_code, message)
 

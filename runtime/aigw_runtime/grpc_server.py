@@ -80,15 +80,18 @@ class GrpcHost:
 
 
 async def wait_for_stop_signal() -> None:
-    """Returns on the first SIGTERM or SIGINT."""
+    """Returns on the first SIGTERM, or SIGINT unless the process ignores it (under `aigw up`)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    signals = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signals.append(signal.SIGINT)
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in signals:
             loop.remove_signal_handler(sig)
 
 
@@ -96,12 +99,19 @@ async def serve_until_signal(
     host: GrpcHost,
     grace_s: float,
     *,
+    on_draining: Callable[[], None] | None = None,
     on_stop: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Starts the host, waits for a stop signal, then shuts down in order."""
+    """Starts the host, waits for a stop signal, then shuts down in order.
+
+    `on_draining` runs first, so that long-lived streams can wind down instead
+    of holding the shutdown for the whole grace period; `on_stop` runs last.
+    """
     await host.start()
     await wait_for_stop_signal()
     log.info("stopping: draining in-flight calls (up to %.0f s)", grace_s)
+    if on_draining is not None:
+        on_draining()
     await host.stop(grace_s)
     if on_stop is not None:
         await on_stop()

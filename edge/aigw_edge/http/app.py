@@ -10,7 +10,7 @@ import orjson
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from aigw_edge.context import RequestContext
+from aigw_edge.context import RequestContext, RequestIds
 from aigw_edge.http.admin import Admin
 from aigw_edge.http.asgi import ClientGone, Receive, Scope, Send, headers_dict, send_bytes, send_error
 from aigw_edge.http.chat import ChatCompletions
@@ -35,9 +35,11 @@ class EdgeApp:
         admin: Admin,
         health: Health,
         openapi: dict[str, Any],
+        request_ids: RequestIds,
         *,
         tracing: bool,
     ) -> None:
+        self._request_ids = request_ids
         self._exact: dict[tuple[str, str], Handler] = {
             ("POST", "/v1/chat/completions"): chat,
             ("POST", "/chat/completions"): chat,
@@ -66,7 +68,7 @@ class EdgeApp:
             if scope["type"] == "lifespan":
                 await self._lifespan(receive, send)
             return
-        ctx = RequestContext()
+        ctx = RequestContext(request_id=self._request_ids())
         if not self._tracing:
             await self._dispatch(scope, receive, send, ctx)
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aigw.inference.v1 import inference_pb2, inference_pb2_grpc
-from aigw_edge.context import RequestContext
+from aigw_edge.context import RequestContext, RequestIds
 from aigw_edge.inference.convert import chunk_from_openai, request_to_openai, response_from_openai
 from aigw_edge.pipeline import ChatPipeline
 from aigw_runtime.errors import GatewayError
@@ -17,14 +17,15 @@ def _metadata(ctx: RequestContext) -> tuple[tuple[str, str], ...]:
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
-    def __init__(self, pipeline: ChatPipeline) -> None:
+    def __init__(self, pipeline: ChatPipeline, request_ids: RequestIds) -> None:
         self._pipeline = pipeline
+        self._request_ids = request_ids
 
     @unary_errors
     async def ChatComplete(
         self, request: inference_pb2.ChatCompleteRequest, context: Context
     ) -> inference_pb2.ChatCompleteResponse:
-        ctx = RequestContext()
+        ctx = RequestContext(request_id=self._request_ids())
         try:
             prepared = await self._pipeline.prepare(
                 ctx, bearer_token(context), request_to_openai(request, False)
@@ -43,7 +44,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
     async def ChatCompleteStream(
         self, request: inference_pb2.ChatCompleteRequest, context: Context
     ) -> AsyncIterator[inference_pb2.ChatCompleteStreamResponse]:
-        ctx = RequestContext()
+        ctx = RequestContext(request_id=self._request_ids())
         try:
             prepared = await self._pipeline.prepare(
                 ctx, bearer_token(context), request_to_openai(request, True)

@@ -55,7 +55,7 @@ class Supervisor:
 
     async def spawn(self, name: str, *args: str) -> None:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "aigw_runtime.cli.main", *args, env=self.env, process_group=0
+            sys.executable, "-m", "aigw_runtime.cli.main", *args, env=self.env
         )
         self.children[name] = Child(name, process)
 
@@ -136,6 +136,7 @@ async def _run(config_path: Path | None, http_port: int | None, grpc_port: int |
         AIGW_DATA_DIR=str(data_dir),
         AIGW_ADMIN_KEY=admin_key,
         AIGW_HTTP_PORT=str(http_port),
+        AIGW_SUPERVISED="1",
         **{f"AIGW_{name.upper()}_ADDR": f"unix:{socket_dir / name}.sock" for name in INTERNAL},
     )
     if grpc_port is not None:

@@ -64,6 +64,9 @@ class ChangeFeed(Protocol):
     def subscribe(self) -> AbstractAsyncContextManager[AsyncIterator[Change]]:
         """A live subscription: changes from the moment it is entered, RESET after any gap."""
 
+    def end_subscriptions(self) -> None:
+        """Ends every subscription now (RESET, then UNAVAILABLE), so watchers move elsewhere."""
+
     async def close(self) -> None:
         """Ends every subscription and releases connections."""
 
@@ -167,9 +170,12 @@ class MemoryChangeFeed:
             raise ServiceUnavailableError("The auth service is shutting down.")
         return self._fanout.subscription()
 
+    def end_subscriptions(self) -> None:
+        self._fanout.end_all(ServiceUnavailableError("The auth service is shutting down."))
+
     async def close(self) -> None:
         self._closed = True
-        self._fanout.end_all(ServiceUnavailableError("The auth service is shutting down."))
+        self.end_subscriptions()
 
 
 def encode_change(change: Change) -> bytes:
@@ -234,12 +240,15 @@ class RedisChangeFeed:
         async with self._fanout.subscription() as changes:
             yield changes
 
+    def end_subscriptions(self) -> None:
+        self._fanout.end_all(ServiceUnavailableError("The auth service is shutting down."))
+
     async def close(self) -> None:
         self._closed = True
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
-        self._fanout.end_all(ServiceUnavailableError("The auth service is shutting down."))
+        self.end_subscriptions()
         await self._redis.aclose()
 
     async def _wait_until_subscribed(self) -> None:

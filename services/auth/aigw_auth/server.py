@@ -82,7 +82,10 @@ async def run(ctx: ServiceContext) -> None:
         sys.exit(1)
     host = GrpcHost(settings.auth_addr, ctx.telemetry)
     host.add(app.register, SERVICE_NAME)
-    await serve_until_signal(host, settings.shutdown_grace_s, on_stop=app.close)
+    # Watch streams never end on their own: end them first, or they hold the whole grace period.
+    await serve_until_signal(
+        host, settings.shutdown_grace_s, on_draining=app.feed.end_subscriptions, on_stop=app.close
+    )
 
 
 def main() -> None:

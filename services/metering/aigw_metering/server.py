@@ -62,8 +62,9 @@ async def run(ctx: ServiceContext) -> None:
         usage = await open_usage_store(engine)
         limiter = build_limiter(settings.redis_url)
         try:
-            host = build_host(settings.metering_addr, ctx.telemetry, MeteringServicer(limiter, usage))
-            await serve_until_signal(host, settings.shutdown_grace_s)
+            servicer = MeteringServicer(limiter, usage, tracing=ctx.telemetry.enabled)
+            host = build_host(settings.metering_addr, ctx.telemetry, servicer)
+            await serve_until_signal(host, settings.shutdown_grace_s, on_draining=servicer.multiplexed.drain)
         finally:
             await limiter.close()
     finally:

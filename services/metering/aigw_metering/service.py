@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from aigw.metering.v1 import metering_pb2, metering_pb2_grpc
@@ -9,10 +10,12 @@ from aigw_metering.limiter import RateLimiter
 from aigw_metering.usage import UsageEvent, check_batch_size, validate_batch
 from aigw_metering.usage_store import UsageStore
 from aigw_runtime.clock import Clock, SystemClock
-from aigw_runtime.errors import InvalidRequestError
+from aigw_runtime.errors import InvalidRequestError, to_detail
+from aigw_runtime.multiplex import MultiplexServer
 from aigw_runtime.servicer import Context, unary_errors
 
 _UNLIMITED = metering_pb2.AdmitResponse(allowed=True)
+ADMIT_METHOD = "/aigw.metering.v1.MeteringService/Admit"
 
 
 def _usage_event(message: metering_pb2.UsageEvent, received_at: datetime) -> UsageEvent:
@@ -40,13 +43,40 @@ def _usage_event(message: metering_pb2.UsageEvent, received_at: datetime) -> Usa
 class MeteringServicer(metering_pb2_grpc.MeteringServiceServicer):
     """Admission per key, and usage events in and totals out; errors become statuses via unary_errors."""
 
-    def __init__(self, limiter: RateLimiter, usage: UsageStore, clock: Clock | None = None) -> None:
+    def __init__(
+        self, limiter: RateLimiter, usage: UsageStore, clock: Clock | None = None, *, tracing: bool = False
+    ) -> None:
         self._limiter = limiter
         self._usage = usage
         self._clock = clock or SystemClock()
+        self.multiplexed: MultiplexServer[metering_pb2.AdmitManyRequest, metering_pb2.AdmitManyResponse] = (
+            MultiplexServer(
+                self._admit_one,
+                lambda envelope: envelope.WhichOneof("kind") == "cancel",
+                lambda envelope, error: metering_pb2.AdmitManyResponse(
+                    call_id=envelope.call_id, error=to_detail(error)
+                ),
+                traced_method=ADMIT_METHOD if tracing else None,
+                trace_context=lambda envelope: envelope.trace_context,
+            )
+        )
 
     @unary_errors
     async def Admit(self, request: metering_pb2.AdmitRequest, context: Context) -> metering_pb2.AdmitResponse:
+        return await self._admit(request)
+
+    async def AdmitMany(
+        self, request_iterator: AsyncIterator[metering_pb2.AdmitManyRequest], context: Context
+    ) -> AsyncIterator[metering_pb2.AdmitManyResponse]:
+        async for envelope in self.multiplexed.serve(request_iterator):
+            yield envelope
+
+    async def _admit_one(self, envelope: metering_pb2.AdmitManyRequest) -> metering_pb2.AdmitManyResponse:
+        return metering_pb2.AdmitManyResponse(
+            call_id=envelope.call_id, response=await self._admit(envelope.request)
+        )
+
+    async def _admit(self, request: metering_pb2.AdmitRequest) -> metering_pb2.AdmitResponse:
         limit = request.rpm_limit
         if limit == 0:
             return _UNLIMITED

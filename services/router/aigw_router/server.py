@@ -17,12 +17,15 @@ async def run(ctx: ServiceContext) -> None:
     catalog = Catalog.from_config(ctx.config)
     client = open_http_client()
     router = Router(catalog, UpstreamCaller(client, tracing=ctx.telemetry.enabled))
+    servicer = RouterServicer(router, tracing=ctx.telemetry.enabled)
     host = GrpcHost(ctx.settings.router_addr, ctx.telemetry)
     host.add(
-        lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(RouterServicer(router), server),
-        SERVICE_NAME,
+        lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(servicer, server), SERVICE_NAME
     )
-    await serve_until_signal(host, ctx.settings.shutdown_grace_s, on_stop=client.aclose)
+    # Multiplexed streams end once their calls are answered, not at the grace deadline.
+    await serve_until_signal(
+        host, ctx.settings.shutdown_grace_s, on_draining=servicer.multiplexed.drain, on_stop=client.aclose
+    )
 
 
 def main() -> None:

@@ -8,7 +8,11 @@ from aigw.common.v1 import common_pb2
 from aigw.router.v1 import router_pb2, router_pb2_grpc
 from aigw_router.adapters import TokenUsage
 from aigw_router.routing import Router, RouteTaken, StreamFinished, StreamStarted
+from aigw_runtime.errors import GatewayError, to_detail
+from aigw_runtime.multiplex import MultiplexServer
 from aigw_runtime.servicer import Context, stream_errors, unary_errors
+
+COMPLETE_METHOD = "/aigw.router.v1.RouterService/Complete"
 
 
 def usage_message(usage: TokenUsage) -> common_pb2.Usage:
@@ -25,18 +29,51 @@ def route_message(route: RouteTaken) -> router_pb2.Route:
     return router_pb2.Route(provider=route.provider, deployment=route.deployment, attempts=route.attempts)
 
 
+def _refuse(envelope: router_pb2.CompleteManyRequest, error: GatewayError) -> router_pb2.CompleteManyResponse:
+    return router_pb2.CompleteManyResponse(call_id=envelope.call_id, error=to_detail(error))
+
+
+def _is_cancel(envelope: router_pb2.CompleteManyRequest) -> bool:
+    return bool(envelope.WhichOneof("kind") == "cancel")
+
+
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, *, tracing: bool) -> None:
         self._router = router
+        self.multiplexed: MultiplexServer[router_pb2.CompleteManyRequest, router_pb2.CompleteManyResponse] = (
+            MultiplexServer(
+                self._complete_one,
+                _is_cancel,
+                _refuse,
+                traced_method=COMPLETE_METHOD if tracing else None,
+                trace_context=lambda envelope: envelope.trace_context,
+            )
+        )
+
+    async def _complete(self, request: router_pb2.CompleteRequest) -> router_pb2.CompleteResponse:
+        result, route = await self._router.complete(request.model, request.body)
+        return router_pb2.CompleteResponse(
+            body=result.body, usage=usage_message(result.usage), route=route_message(route)
+        )
 
     @unary_errors
     async def Complete(
         self, request: router_pb2.CompleteRequest, context: Context
     ) -> router_pb2.CompleteResponse:
-        result, route = await self._router.complete(request.model, request.body)
-        return router_pb2.CompleteResponse(
-            body=result.body, usage=usage_message(result.usage), route=route_message(route)
+        return await self._complete(request)
+
+    async def _complete_one(
+        self, envelope: router_pb2.CompleteManyRequest
+    ) -> router_pb2.CompleteManyResponse:
+        return router_pb2.CompleteManyResponse(
+            call_id=envelope.call_id, response=await self._complete(envelope.request)
         )
+
+    async def CompleteMany(
+        self, request_iterator: AsyncIterator[router_pb2.CompleteManyRequest], context: Context
+    ) -> AsyncIterator[router_pb2.CompleteManyResponse]:
+        async for envelope in self.multiplexed.serve(request_iterator):
+            yield envelope
 
     @stream_errors
     async def CompleteStream(

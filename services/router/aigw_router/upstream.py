@@ -51,6 +51,16 @@ class UpstreamCaller:
         self._client = client
         self._tracing = tracing
         self._tracer = trace.get_tracer("aigw.router.upstream")
+        # Parsing a URL is a visible share of httpx's per-request cost; providers reuse a few.
+        self._urls: dict[str, httpx.URL] = {}
+
+    def _url(self, url: str) -> httpx.URL:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= 1024:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        return parsed
 
     def _start_span(self, deployment: Deployment, request: UpstreamRequest, stream: bool) -> trace.Span:
         span = self._tracer.start_span(
@@ -79,7 +89,7 @@ class UpstreamCaller:
             try:
                 response = await self._client.request(
                     request.method,
-                    request.url,
+                    self._url(request.url),
                     headers=request.headers,
                     content=request.content,
                     timeout=self._timeout(deployment),
@@ -108,7 +118,7 @@ class UpstreamCaller:
         try:
             built = self._client.build_request(
                 request.method,
-                request.url,
+                self._url(request.url),
                 headers=request.headers,
                 content=request.content,
                 timeout=self._timeout(deployment),

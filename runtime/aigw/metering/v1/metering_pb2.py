@@ -26,31 +26,39 @@ from aigw.common.v1 import common_pb2 as aigw_dot_common_dot_v1_dot_common__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61igw/metering/v1/metering.proto\x12\x10\x61igw.metering.v1\x1a\x1b\x61igw/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x0c\x41\x64mitRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\trpm_limit\x18\x03 \x01(\x05\"C\n\x0eRateLimitState\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x11\n\tremaining\x18\x02 \x01(\x05\x12\x0f\n\x07reset_s\x18\x03 \x01(\x01\"k\n\rAdmitResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x15\n\rretry_after_s\x18\x02 \x01(\x01\x12\x32\n\x08requests\x18\x03 \x01(\x0b\x32 .aigw.metering.v1.RateLimitState\"\x87\x02\n\nUsageEvent\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x12\n\ndeployment\x18\x05 \x01(\t\x12$\n\x05usage\x18\x06 \x01(\x0b\x32\x15.aigw.common.v1.Usage\x12\x12\n\nlatency_ms\x18\x07 \x01(\x05\x12\x13\n\x0bstatus_code\x18\x08 \x01(\x05\x12\x11\n\tcache_hit\x18\t \x01(\x08\x12\x0e\n\x06stream\x18\n \x01(\x08\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x12RecordUsageRequest\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.aigw.metering.v1.UsageEvent\"%\n\x13RecordUsageResponse\x12\x0e\n\x06stored\x18\x01 \x01(\x05\"(\n\x16GetUsageSummaryRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"\xa9\x01\n\nUsageTotal\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08requests\x18\x03 \x01(\x03\x12\x15\n\rprompt_tokens\x18\x04 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x05 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x06 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x07 \x01(\x03\x12\x12\n\ncache_hits\x18\x08 \x01(\x03\"G\n\x17GetUsageSummaryResponse\x12,\n\x06totals\x18\x01 \x03(\x0b\x32\x1c.aigw.metering.v1.UsageTotal2\x9f\x02\n\x0fMeteringService\x12H\n\x05\x41\x64mit\x12\x1e.aigw.metering.v1.AdmitRequest\x1a\x1f.aigw.metering.v1.AdmitResponse\x12Z\n\x0bRecordUsage\x12$.aigw.metering.v1.RecordUsageRequest\x1a%.aigw.metering.v1.RecordUsageResponse\x12\x66\n\x0fGetUsageSummary\x12(.aigw.metering.v1.GetUsageSummaryRequest\x1a).aigw.metering.v1.GetUsageSummaryResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61igw/metering/v1/metering.proto\x12\x10\x61igw.metering.v1\x1a\x1b\x61igw/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x0c\x41\x64mitRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\trpm_limit\x18\x03 \x01(\x05\"\xf2\x01\n\x10\x41\x64mitManyRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x31\n\x07request\x18\x02 \x01(\x0b\x32\x1e.aigw.metering.v1.AdmitRequestH\x00\x12\x10\n\x06\x63\x61ncel\x18\x03 \x01(\x08H\x00\x12K\n\rtrace_context\x18\x04 \x03(\x0b\x32\x34.aigw.metering.v1.AdmitManyRequest.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x06\n\x04kind\"\x92\x01\n\x11\x41\x64mitManyResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x33\n\x08response\x18\x02 \x01(\x0b\x32\x1f.aigw.metering.v1.AdmitResponseH\x00\x12-\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1c.aigw.common.v1.GatewayErrorH\x00\x42\x08\n\x06result\"C\n\x0eRateLimitState\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x11\n\tremaining\x18\x02 \x01(\x05\x12\x0f\n\x07reset_s\x18\x03 \x01(\x01\"k\n\rAdmitResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x15\n\rretry_after_s\x18\x02 \x01(\x01\x12\x32\n\x08requests\x18\x03 \x01(\x0b\x32 .aigw.metering.v1.RateLimitState\"\x87\x02\n\nUsageEvent\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x12\n\ndeployment\x18\x05 \x01(\t\x12$\n\x05usage\x18\x06 \x01(\x0b\x32\x15.aigw.common.v1.Usage\x12\x12\n\nlatency_ms\x18\x07 \x01(\x05\x12\x13\n\x0bstatus_code\x18\x08 \x01(\x05\x12\x11\n\tcache_hit\x18\t \x01(\x08\x12\x0e\n\x06stream\x18\n \x01(\x08\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x12RecordUsageRequest\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.aigw.metering.v1.UsageEvent\"%\n\x13RecordUsageResponse\x12\x0e\n\x06stored\x18\x01 \x01(\x05\"(\n\x16GetUsageSummaryRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"\xa9\x01\n\nUsageTotal\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08requests\x18\x03 \x01(\x03\x12\x15\n\rprompt_tokens\x18\x04 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x05 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x06 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x07 \x01(\x03\x12\x12\n\ncache_hits\x18\x08 \x01(\x03\"G\n\x17GetUsageSummaryResponse\x12,\n\x06totals\x18\x01 \x03(\x0b\x32\x1c.aigw.metering.v1.UsageTotal2\xf9\x02\n\x0fMeteringService\x12H\n\x05\x41\x64mit\x12\x1e.aigw.metering.v1.AdmitRequest\x1a\x1f.aigw.metering.v1.AdmitResponse\x12X\n\tAdmitMany\x12\".aigw.metering.v1.AdmitManyRequest\x1a#.aigw.metering.v1.AdmitManyResponse(\x01\x30\x01\x12Z\n\x0bRecordUsage\x12$.aigw.metering.v1.RecordUsageRequest\x1a%.aigw.metering.v1.RecordUsageResponse\x12\x66\n\x0fGetUsageSummary\x12(.aigw.metering.v1.GetUsageSummaryRequest\x1a).aigw.metering.v1.GetUsageSummaryResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aigw.metering.v1.metering_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_ADMITMANYREQUEST_TRACECONTEXTENTRY']._loaded_options = None
+  _globals['_ADMITMANYREQUEST_TRACECONTEXTENTRY']._serialized_options = b'8\001'
   _globals['_ADMITREQUEST']._serialized_start=115
   _globals['_ADMITREQUEST']._serialized_end=179
-  _globals['_RATELIMITSTATE']._serialized_start=181
-  _globals['_RATELIMITSTATE']._serialized_end=248
-  _globals['_ADMITRESPONSE']._serialized_start=250
-  _globals['_ADMITRESPONSE']._serialized_end=357
-  _globals['_USAGEEVENT']._serialized_start=360
-  _globals['_USAGEEVENT']._serialized_end=623
-  _globals['_RECORDUSAGEREQUEST']._serialized_start=625
-  _globals['_RECORDUSAGEREQUEST']._serialized_end=691
-  _globals['_RECORDUSAGERESPONSE']._serialized_start=693
-  _globals['_RECORDUSAGERESPONSE']._serialized_end=730
-  _globals['_GETUSAGESUMMARYREQUEST']._serialized_start=732
-  _globals['_GETUSAGESUMMARYREQUEST']._serialized_end=772
-  _globals['_USAGETOTAL']._serialized_start=775
-  _globals['_USAGETOTAL']._serialized_end=944
-  _globals['_GETUSAGESUMMARYRESPONSE']._serialized_start=946
-  _globals['_GETUSAGESUMMARYRESPONSE']._serialized_end=1017
-  _globals['_METERINGSERVICE']._serialized_start=1020
-  _globals['_METERINGSERVICE']._serialized_end=1307
+  _globals['_ADMITMANYREQUEST']._serialized_start=182
+  _globals['_ADMITMANYREQUEST']._serialized_end=424
+  _globals['_ADMITMANYREQUEST_TRACECONTEXTENTRY']._serialized_start=365
+  _globals['_ADMITMANYREQUEST_TRACECONTEXTENTRY']._serialized_end=416
+  _globals['_ADMITMANYRESPONSE']._serialized_start=427
+  _globals['_ADMITMANYRESPONSE']._serialized_end=573
+  _globals['_RATELIMITSTATE']._serialized_start=575
+  _globals['_RATELIMITSTATE']._serialized_end=642
+  _globals['_ADMITRESPONSE']._serialized_start=644
+  _globals['_ADMITRESPONSE']._serialized_end=751
+  _globals['_USAGEEVENT']._serialized_start=754
+  _globals['_USAGEEVENT']._serialized_end=1017
+  _globals['_RECORDUSAGEREQUEST']._serialized_start=1019
+  _globals['_RECORDUSAGEREQUEST']._serialized_end=1085
+  _globals['_RECORDUSAGERESPONSE']._serialized_start=1087
+  _globals['_RECORDUSAGERESPONSE']._serialized_end=1124
+  _globals['_GETUSAGESUMMARYREQUEST']._serialized_start=1126
+  _globals['_GETUSAGESUMMARYREQUEST']._serialized_end=1166
+  _globals['_USAGETOTAL']._serialized_start=1169
+  _globals['_USAGETOTAL']._serialized_end=1338
+  _globals['_GETUSAGESUMMARYRESPONSE']._serialized_start=1340
+  _globals['_GETUSAGESUMMARYRESPONSE']._serialized_end=1411
+  _globals['_METERINGSERVICE']._serialized_start=1414
+  _globals['_METERINGSERVICE']._serialized_end=1791
 # @@protoc_insertion_point(module_scope)

@@ -20,6 +20,35 @@ class AdmitRequest(_message.Message):
     rpm_limit: int
     def __init__(self, key_id: _Optional[str] = ..., model: _Optional[str] = ..., rpm_limit: _Optional[int] = ...) -> None: ...
 
+class AdmitManyRequest(_message.Message):
+    __slots__ = ("call_id", "request", "cancel", "trace_context")
+    class TraceContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
+    TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    call_id: int
+    request: AdmitRequest
+    cancel: bool
+    trace_context: _containers.ScalarMap[str, str]
+    def __init__(self, call_id: _Optional[int] = ..., request: _Optional[_Union[AdmitRequest, _Mapping]] = ..., cancel: _Optional[bool] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class AdmitManyResponse(_message.Message):
+    __slots__ = ("call_id", "response", "error")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    call_id: int
+    response: AdmitResponse
+    error: _common_pb2.GatewayError
+    def __init__(self, call_id: _Optional[int] = ..., response: _Optional[_Union[AdmitResponse, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.GatewayError, _Mapping]] = ...) -> None: ...
+
 class RateLimitState(_message.Message):
     __slots__ = ("limit", "remaining", "reset_s")
     LIMIT_FIELD_NUMBER: _ClassVar[int]

@@ -40,6 +40,11 @@ class MeteringServiceStub:
                 request_serializer=aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitRequest.SerializeToString,
                 response_deserializer=aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitResponse.FromString,
                 _registered_method=True)
+        self.AdmitMany = channel.stream_stream(
+                '/aigw.metering.v1.MeteringService/AdmitMany',
+                request_serializer=aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitManyRequest.SerializeToString,
+                response_deserializer=aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitManyResponse.FromString,
+                _registered_method=True)
         self.RecordUsage = channel.unary_unary(
                 '/aigw.metering.v1.MeteringService/RecordUsage',
                 request_serializer=aigw_dot_metering_dot_v1_dot_metering__pb2.RecordUsageRequest.SerializeToString,
@@ -58,6 +63,14 @@ class MeteringServiceServicer:
 
     def Admit(self, request, context):
         """Decides whether a request may go ahead, and counts it if so.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdmitMany(self, request_iterator, context):
+        """Many Admit calls multiplexed on one long-lived stream (the edge's hot
+        path; see RouterService.CompleteMany for the protocol).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -84,6 +97,11 @@ def add_MeteringServiceServicer_to_server(servicer, server):
                     servicer.Admit,
                     request_deserializer=aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitRequest.FromString,
                     response_serializer=aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitResponse.SerializeToString,
+            ),
+            'AdmitMany': grpc.stream_stream_rpc_method_handler(
+                    servicer.AdmitMany,
+                    request_deserializer=aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitManyRequest.FromString,
+                    response_serializer=aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitManyResponse.SerializeToString,
             ),
             'RecordUsage': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordUsage,
@@ -124,6 +142,33 @@ class MeteringService:
             '/aigw.metering.v1.MeteringService/Admit',
             aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitRequest.SerializeToString,
             aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdmitMany(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/aigw.metering.v1.MeteringService/AdmitMany',
+            aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitManyRequest.SerializeToString,
+            aigw_dot_metering_dot_v1_dot_metering__pb2.AdmitManyResponse.FromString,
             options,
             channel_credentials,
             insecure,

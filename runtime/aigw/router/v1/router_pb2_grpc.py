@@ -53,6 +53,11 @@ class RouterServiceStub:
                 request_serializer=aigw_dot_router_dot_v1_dot_router__pb2.ListModelsRequest.SerializeToString,
                 response_deserializer=aigw_dot_router_dot_v1_dot_router__pb2.ListModelsResponse.FromString,
                 _registered_method=True)
+        self.CompleteMany = channel.stream_stream(
+                '/aigw.router.v1.RouterService/CompleteMany',
+                request_serializer=aigw_dot_router_dot_v1_dot_router__pb2.CompleteManyRequest.SerializeToString,
+                response_deserializer=aigw_dot_router_dot_v1_dot_router__pb2.CompleteManyResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -84,6 +89,17 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompleteMany(self, request_iterator, context):
+        """Many Complete calls multiplexed on one long-lived stream: the edge's hot
+        path, because a message on an open stream costs a fraction of a unary
+        call in Python. Each request is answered by a response with its call_id,
+        in any order. The router ends the stream when it starts draining, after
+        answering every call it accepted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -101,6 +117,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.ListModels,
                     request_deserializer=aigw_dot_router_dot_v1_dot_router__pb2.ListModelsRequest.FromString,
                     response_serializer=aigw_dot_router_dot_v1_dot_router__pb2.ListModelsResponse.SerializeToString,
+            ),
+            'CompleteMany': grpc.stream_stream_rpc_method_handler(
+                    servicer.CompleteMany,
+                    request_deserializer=aigw_dot_router_dot_v1_dot_router__pb2.CompleteManyRequest.FromString,
+                    response_serializer=aigw_dot_router_dot_v1_dot_router__pb2.CompleteManyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -188,6 +209,33 @@ class RouterService:
             '/aigw.router.v1.RouterService/ListModels',
             aigw_dot_router_dot_v1_dot_router__pb2.ListModelsRequest.SerializeToString,
             aigw_dot_router_dot_v1_dot_router__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteMany(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/aigw.router.v1.RouterService/CompleteMany',
+            aigw_dot_router_dot_v1_dot_router__pb2.CompleteManyRequest.SerializeToString,
+            aigw_dot_router_dot_v1_dot_router__pb2.CompleteManyResponse.FromString,
             options,
             channel_credentials,
             insecure,
