@@ -34,7 +34,7 @@ async def _create_key(stub: auth_pb2_grpc.AuthServiceStub, name: str) -> auth_pb
 
 async def _until(condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(2):
-        while not condition():
+        while not condition():  # noqa: ASYNC110 - the condition is another object's state, polled
             await asyncio.sleep(0.01)
 
 
