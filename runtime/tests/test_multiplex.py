@@ -18,10 +18,12 @@ Handler = Callable[[router_pb2.CompleteManyRequest], Awaitable[router_pb2.Comple
 
 class _Servicer(router_pb2_grpc.RouterServiceServicer):
     def __init__(self, handle: Handler) -> None:
-        self.mux: MultiplexServer[router_pb2.CompleteManyRequest, router_pb2.CompleteManyResponse] = MultiplexServer(
-            handle,
-            lambda e: e.WhichOneof("kind") == "cancel",
-            lambda e, error: router_pb2.CompleteManyResponse(call_id=e.call_id, error=to_detail(error)),
+        self.mux: MultiplexServer[router_pb2.CompleteManyRequest, router_pb2.CompleteManyResponse] = (
+            MultiplexServer(
+                handle,
+                lambda e: e.WhichOneof("kind") == "cancel",
+                lambda e, error: router_pb2.CompleteManyResponse(call_id=e.call_id, error=to_detail(error)),
+            )
         )
 
     async def CompleteMany(
@@ -32,7 +34,9 @@ class _Servicer(router_pb2_grpc.RouterServiceServicer):
 
 
 def _answer(envelope: router_pb2.CompleteManyRequest, body: bytes) -> router_pb2.CompleteManyResponse:
-    return router_pb2.CompleteManyResponse(call_id=envelope.call_id, response=router_pb2.CompleteResponse(body=body))
+    return router_pb2.CompleteManyResponse(
+        call_id=envelope.call_id, response=router_pb2.CompleteResponse(body=body)
+    )
 
 
 def _unwrap(envelope: router_pb2.CompleteManyResponse) -> bytes:
@@ -50,7 +54,9 @@ async def _serve(address: str, handle: Handler) -> tuple[grpc.aio.Server, _Servi
     return server, servicer
 
 
-def _client(channel: grpc.aio.Channel) -> MultiplexClient[router_pb2.CompleteManyRequest, router_pb2.CompleteManyResponse, bytes]:
+def _client(
+    channel: grpc.aio.Channel,
+) -> MultiplexClient[router_pb2.CompleteManyRequest, router_pb2.CompleteManyResponse, bytes]:
     return MultiplexClient(
         router_pb2_grpc.RouterServiceStub(channel).CompleteMany,
         lambda call_id: router_pb2.CompleteManyRequest(call_id=call_id, cancel=True),
