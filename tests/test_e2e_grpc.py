@@ -168,3 +168,17 @@ def test_every_service_lists_itself_by_reflection_and_is_healthy(gateway: Gatewa
                 assert health.status == health_pb2.HealthCheckResponse.SERVING
 
     asyncio.run(check())
+
+
+def test_the_grpc_api_enforces_the_same_rate_limit(gateway: Gateway) -> None:
+    limited: str = gateway.create_key("grpc-limited", rpm_limit=1)["key"]
+
+    async def twice() -> grpc.aio.AioRpcError:
+        await _unary(gateway, _request("first"), limited)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await _unary(gateway, _request("second"), limited)
+        return caught.value
+
+    error = asyncio.run(twice())
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert from_rpc_error(error).retry_after_s is not None

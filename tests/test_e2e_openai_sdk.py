@@ -237,3 +237,28 @@ def test_a_provider_rejection_is_mapped_not_leaked(gateway: Gateway, key: str) -
     error = response.json()["error"]
     assert error["code"] == "upstream_invalid_request" and "tool" in error["message"]
     assert "sk-fake-upstream" not in response.text
+
+
+def test_the_openapi_document_describes_every_endpoint(gateway: Gateway) -> None:
+    document = httpx.get(f"{gateway.url}/openapi.json").json()
+
+    assert document["openapi"].startswith("3.1")
+    assert {
+        "/v1/chat/completions",
+        "/v1/models",
+        "/v1/models/{model}",
+        "/admin/v1/keys",
+        "/admin/v1/usage",
+    } <= set(document["paths"])
+    request = document["components"]["schemas"]["ChatCompletionRequest"]
+    assert {"model", "messages"} <= set(request["required"])
+
+
+def test_a_body_over_the_limit_is_a_413(gateway: Gateway, key: str) -> None:
+    huge = (
+        b'{"model": "chat", "messages": [{"role": "user", "content": "' + b"x" * (33 * 1024 * 1024) + b'"}]}'
+    )
+    response = httpx.post(
+        f"{gateway.v1}/chat/completions", content=huge, headers={"authorization": f"Bearer {key}"}, timeout=30
+    )
+    assert response.status_code == 413 and response.json()["error"]["code"] == "request_too_large"
