@@ -187,6 +187,7 @@ class ChatPipeline:
             body=prepared.body,
             include_usage=prepared.include_usage,
             key_id=ctx.principal.key_id,
+            operation=router_pb2.OPERATION_CHAT_COMPLETIONS,
         )
 
     # --- the answer ----------------------------------------------------------

@@ -41,8 +41,11 @@ class PrincipalCache:
         self._digests_by_key: dict[str, set[bytes]] = {}
         self._unknown: dict[bytes, float] = {}
         self._live = False
-        # Bumped on every change, so an RPC answer older than a change is not cached.
-        self._generation = 0
+        # Bumped by changes that can make a cached answer wrong, so that an RPC
+        # answer older than such a change is not cached: a revocation can only
+        # invalidate "valid", a creation only "unknown".
+        self._valid_generation = 0
+        self._unknown_generation = 0
 
     @property
     def live(self) -> bool:
@@ -61,16 +64,16 @@ class PrincipalCache:
         expires = self._unknown.get(digest)
         if expires is not None and expires > time.monotonic():
             raise AuthenticationError("Incorrect API key provided.")
-        generation = self._generation
+        valid_generation, unknown_generation = self._valid_generation, self._unknown_generation
         try:
             response = await self._auth.Authenticate(auth_pb2.AuthenticateRequest(api_key=api_key), timeout=5)
         except grpc.aio.AioRpcError as exc:
             error = from_rpc_error(exc)
-            if error.status == 401 and self._live and generation == self._generation:
+            if error.status == 401 and self._live and unknown_generation == self._unknown_generation:
                 self._remember_unknown(digest)
             raise error from None
         principal: auth_pb2.Principal = response.principal
-        if self._live and generation == self._generation:
+        if self._live and valid_generation == self._valid_generation:
             self._remember(digest, principal)
         return principal
 
@@ -91,21 +94,25 @@ class PrincipalCache:
 
     def apply(self, change: auth_pb2.WatchChangesResponse) -> None:
         """Applies one message of the change feed."""
-        self._generation += 1
         kind = change.kind
         if kind == auth_pb2.CHANGE_KIND_RESET:
+            self._valid_generation += 1
+            self._unknown_generation += 1
             self._clear_positive()
             self._unknown.clear()
             self._live = True
         elif kind == auth_pb2.CHANGE_KIND_KEY_CREATED:
+            self._unknown_generation += 1
             self._unknown.clear()
         elif kind in (auth_pb2.CHANGE_KIND_KEY_REVOKED, auth_pb2.CHANGE_KIND_KEY_UPDATED):
+            self._valid_generation += 1
             for digest in self._digests_by_key.pop(change.key_id, ()):
                 self._principals.pop(digest, None)
 
     def _go_dark(self) -> None:
         self._live = False
-        self._generation += 1
+        self._valid_generation += 1
+        self._unknown_generation += 1
         self._clear_positive()
         self._unknown.clear()
 

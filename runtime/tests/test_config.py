@@ -59,9 +59,10 @@ def test_a_valid_config_loads_with_defaults_filled_in() -> None:
         ),
         (("ttl_s: 60", "ttl_s: -1"), "cfg.yaml:16: models[0].cache.ttl_s: Expected `int` >= 1"),
         (
-            ("    base_url: https://api.openai.com/v1\n", ""),
-            "cfg.yaml:2: providers[0]: Object missing required field `base_url`",
+            ("    base_url: http://127.0.0.1:8000/v1\n", ""),
+            "cfg.yaml:6: providers[1]: type openai-compatible needs base_url",
         ),
+        (("    api_key: env:OPENAI_API_KEY\n", ""), "cfg.yaml:2: providers[0]: type openai needs api_key"),
         (
             ("        model: llama-3.1-8b", "        model: llama-3.1-8b\n        weight: 3"),
             "cfg.yaml:14: models[0].deployments[1]: Object contains unknown field `weight`",
@@ -104,3 +105,46 @@ def test_an_empty_file_is_an_empty_gateway() -> None:
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the config file"):
         load_config(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    ("provider", "expected"),
+    [
+        ("{name: b, type: bedrock}", "type bedrock needs region"),
+        ("{name: b, type: bedrock, region: us-east-1, aws_access_key_id: 'env:A'}", "go together"),
+        (
+            "{name: b, type: bedrock, region: us-east-1, aws_secret_access_key: 'AKIA-LITERAL'}",
+            "never the secret itself",
+        ),
+        ("{name: v, type: vertex, region: us-central1}", "type vertex needs project and region"),
+        (
+            "{name: a, type: azure-openai, base_url: 'https://r.openai.azure.com', api_key: 'env:K'}",
+            "needs api_version",
+        ),
+        (
+            "{name: a, type: azure-openai, base_url: 'https://r.openai.azure.com', api_version: '2024-10-21'}",
+            "needs api_key, or tenant_id, client_id and client_secret",
+        ),
+        ("{name: g, type: gemini}", "type gemini needs api_key"),
+    ],
+)
+def test_each_provider_type_states_what_it_needs(provider: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        parse_config(f"providers:\n  - {provider}\n", "cfg.yaml")
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        "{name: b, type: bedrock, region: us-east-1}",
+        "{name: b, type: bedrock, region: us-east-1, aws_access_key_id: 'env:A', aws_secret_access_key: 'env:S'}",
+        "{name: v, type: vertex, project: p, region: global, service_account: 'file:/etc/sa.json'}",
+        "{name: a, type: azure-openai, base_url: 'https://r.openai.azure.com/openai/v1', api_key: 'env:K'}",
+        "{name: a, type: azure-openai, base_url: 'https://r.openai.azure.com', api_version: '2024-10-21',"
+        " tenant_id: t, client_id: c, client_secret: 'env:S'}",
+        "{name: m, type: mistral, api_key: 'env:M'}",
+        "{name: o, type: ollama}",
+    ],
+)
+def test_each_provider_type_accepts_a_complete_entry(provider: str) -> None:
+    assert parse_config(f"providers:\n  - {provider}\n").providers[0].name

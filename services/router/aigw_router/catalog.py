@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from aigw_router.adapters import ADAPTER_TYPES, ProviderAdapter
-from aigw_runtime.config import CacheConfig, GatewayConfig
+from aigw_router.adapters import ADAPTER_TYPES, AdapterServices, ParamPolicy, ProviderAdapter
+from aigw_runtime.config import CacheConfig, ConfigError, GatewayConfig
 from aigw_runtime.errors import ModelNotFoundError
-from aigw_runtime.secrets import resolve_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +16,7 @@ class Deployment:
 
     adapter: ProviderAdapter
     upstream_model: str
+    policy: ParamPolicy = ParamPolicy.REJECT
 
     @property
     def provider(self) -> str:
@@ -39,17 +39,26 @@ class Catalog:
         self._models = models
 
     @classmethod
-    def from_config(cls, config: GatewayConfig) -> Catalog:
-        """Builds adapters for every provider (resolving their secrets) and the models over them."""
+    def from_config(cls, config: GatewayConfig, services: AdapterServices) -> Catalog:
+        """Builds adapters for every provider (they resolve their secrets) and the models over them."""
         adapters: dict[str, ProviderAdapter] = {}
         for provider in config.providers:
-            api_key = resolve_secret(provider.api_key) if provider.api_key else None
-            adapters[provider.name] = ADAPTER_TYPES[provider.type](provider, api_key)
+            adapter_type = ADAPTER_TYPES.get(provider.type)
+            if adapter_type is None:
+                raise ConfigError(
+                    f"provider {provider.name}: type {provider.type} is not supported by this router"
+                )
+            adapters[provider.name] = adapter_type(provider, services)
         created = int(time.time())
         models = {}
         for model in config.models:
             deployments = tuple(
-                Deployment(adapter=adapters[d.provider], upstream_model=d.model) for d in model.deployments
+                Deployment(
+                    adapter=adapters[d.provider],
+                    upstream_model=d.model,
+                    policy=ParamPolicy(model.unsupported_params),
+                )
+                for d in model.deployments
             )
             models[model.name] = CatalogModel(
                 name=model.name,

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from aigw_router.adapters import CompletionResult, TokenUsage
 from aigw_router.catalog import Catalog, Deployment
+from aigw_router.operations import Operation, exchange_for
 from aigw_router.upstream import UpstreamCaller
-from aigw_runtime.errors import GatewayError, ServiceUnavailableError
+from aigw_runtime.errors import GatewayError, InvalidRequestError, ServiceUnavailableError
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,24 +47,35 @@ class Router:
         self.catalog = catalog
         self._caller = caller
 
-    async def complete(self, model: str, body: bytes) -> tuple[CompletionResult, RouteTaken]:
+    async def complete(
+        self, operation: Operation, model: str, body: bytes
+    ) -> tuple[CompletionResult, RouteTaken]:
         last: GatewayError = ServiceUnavailableError(f"No deployment of {model} is available.")
         for attempt, deployment in enumerate(self.catalog.get(model).deployments, start=1):
+            exchange = exchange_for(operation, deployment, body, stream=False)
             try:
-                return await self._caller.complete(deployment, body), _route(deployment, attempt)
+                request = await exchange.request()
+                content = b"" if request is None else await self._caller.send(deployment, request)
+                return exchange.result(content), _route(deployment, attempt)
             except GatewayError as exc:
                 if not exc.retryable:
                     raise
                 last = exc
         raise last
 
-    async def stream(self, model: str, body: bytes, include_usage: bool) -> AsyncIterator[StreamEvent]:
+    async def stream(
+        self, operation: Operation, model: str, body: bytes, include_usage: bool
+    ) -> AsyncIterator[StreamEvent]:
         last: GatewayError = ServiceUnavailableError(f"No deployment of {model} is available.")
         for attempt, deployment in enumerate(self.catalog.get(model).deployments, start=1):
-            translator = deployment.adapter.stream_translator(include_usage)
+            exchange = exchange_for(operation, deployment, body, stream=True)
+            translator = exchange.translator(include_usage)
             started = False
             try:
-                async with self._caller.stream(deployment, body) as upstream:
+                request = await exchange.request()
+                if request is None:
+                    raise InvalidRequestError("This operation cannot be streamed.", param="stream")
+                async with self._caller.stream(deployment, request) as upstream:
                     started = True
                     yield StreamStarted(_route(deployment, attempt))
                     async for data in upstream:

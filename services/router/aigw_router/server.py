@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from aigw.router.v1 import router_pb2, router_pb2_grpc
+from aigw_router.adapters import AdapterServices
+from aigw_router.adapters._images import ImageFetcher
 from aigw_router.catalog import Catalog
 from aigw_router.routing import Router
 from aigw_router.service import RouterServicer
@@ -14,8 +16,8 @@ SERVICE_NAME = router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name
 
 
 async def run(ctx: ServiceContext) -> None:
-    catalog = Catalog.from_config(ctx.config)
     client = open_http_client()
+    catalog = Catalog.from_config(ctx.config, AdapterServices(http=client, images=ImageFetcher(client)))
     router = Router(catalog, UpstreamCaller(client, tracing=ctx.telemetry.enabled))
     servicer = RouterServicer(router, tracing=ctx.telemetry.enabled)
     host = GrpcHost(ctx.settings.router_addr, ctx.telemetry)

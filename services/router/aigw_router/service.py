@@ -7,12 +7,28 @@ from collections.abc import AsyncIterator
 from aigw.common.v1 import common_pb2
 from aigw.router.v1 import router_pb2, router_pb2_grpc
 from aigw_router.adapters import TokenUsage
+from aigw_router.operations import Operation
 from aigw_router.routing import Router, RouteTaken, StreamFinished, StreamStarted
-from aigw_runtime.errors import GatewayError, to_detail
+from aigw_runtime.errors import GatewayError, InvalidRequestError, to_detail
 from aigw_runtime.multiplex import MultiplexServer
 from aigw_runtime.servicer import Context, stream_errors, unary_errors
 
 COMPLETE_METHOD = "/aigw.router.v1.RouterService/Complete"
+
+
+OPERATIONS = {
+    router_pb2.OPERATION_CHAT_COMPLETIONS: Operation.CHAT_COMPLETIONS,
+    router_pb2.OPERATION_EMBEDDINGS: Operation.EMBEDDINGS,
+    router_pb2.OPERATION_ANTHROPIC_MESSAGES: Operation.ANTHROPIC_MESSAGES,
+    router_pb2.OPERATION_ANTHROPIC_COUNT_TOKENS: Operation.ANTHROPIC_COUNT_TOKENS,
+}
+
+
+def operation_of(request: router_pb2.CompleteRequest) -> Operation:
+    operation = OPERATIONS.get(request.operation)
+    if operation is None:
+        raise InvalidRequestError("The request names no known operation.", param="operation")
+    return operation
 
 
 def usage_message(usage: TokenUsage) -> common_pb2.Usage:
@@ -51,7 +67,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         )
 
     async def _complete(self, request: router_pb2.CompleteRequest) -> router_pb2.CompleteResponse:
-        result, route = await self._router.complete(request.model, request.body)
+        result, route = await self._router.complete(operation_of(request), request.model, request.body)
         return router_pb2.CompleteResponse(
             body=result.body, usage=usage_message(result.usage), route=route_message(route)
         )
@@ -79,7 +95,8 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def CompleteStream(
         self, request: router_pb2.CompleteRequest, context: Context
     ) -> AsyncIterator[router_pb2.CompleteStreamResponse]:
-        async for event in self._router.stream(request.model, request.body, request.include_usage):
+        operation = operation_of(request)
+        async for event in self._router.stream(operation, request.model, request.body, request.include_usage):
             if isinstance(event, list):
                 yield router_pb2.CompleteStreamResponse(chunks=router_pb2.StreamChunks(data=event))
             elif isinstance(event, StreamStarted):

@@ -17,7 +17,7 @@ from opentelemetry import trace
 from opentelemetry.propagate import inject
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from aigw_router.adapters import CompletionResult, UpstreamRequest
+from aigw_router.adapters import UpstreamRequest
 from aigw_router.catalog import Deployment
 from aigw_runtime.errors import GatewayError, UpstreamError, UpstreamTimeoutError
 
@@ -81,9 +81,9 @@ class UpstreamCaller:
         provider = deployment.adapter.provider
         return httpx.Timeout(provider.timeout_s, connect=provider.connect_timeout_s)
 
-    async def complete(self, deployment: Deployment, body: bytes) -> CompletionResult:
+    async def send(self, deployment: Deployment, request: UpstreamRequest) -> bytes:
+        """The body of the provider's successful answer; any failure raises a mapped GatewayError."""
         adapter = deployment.adapter
-        request = adapter.build_request(body, deployment.upstream_model, stream=False)
         span = self._start_span(deployment, request, stream=False) if self._tracing else None
         try:
             try:
@@ -100,7 +100,7 @@ class UpstreamCaller:
                 span.set_attribute("http.response.status_code", response.status_code)
             if response.status_code != 200:
                 raise adapter.map_error(response.status_code, dict(response.headers), response.content)
-            return adapter.parse_response(response.content)
+            return response.content
         except GatewayError as exc:
             if span is not None:
                 span.set_status(Status(StatusCode.ERROR, exc.message))
@@ -110,10 +110,11 @@ class UpstreamCaller:
                 span.end()
 
     @asynccontextmanager
-    async def stream(self, deployment: Deployment, body: bytes) -> AsyncIterator[AsyncIterator[bytes]]:
+    async def stream(
+        self, deployment: Deployment, request: UpstreamRequest
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
         """Opens a stream; yields its raw byte iterator once the provider answered 200."""
         adapter = deployment.adapter
-        request = adapter.build_request(body, deployment.upstream_model, stream=True)
         span = self._start_span(deployment, request, stream=True) if self._tracing else None
         try:
             built = self._client.build_request(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
+from aigw_router.adapters import AdapterServices, ChatCall, UpstreamRequest
+from aigw_router.adapters._images import ImageFetcher
 from aigw_router.adapters.openai import OpenAIAdapter
 from aigw_runtime.config import ProviderConfig
 from aigw_runtime.errors import GatewayError
@@ -15,10 +20,20 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _adapter(api_key: str | None = "sk-upstream") -> OpenAIAdapter:
-    return OpenAIAdapter(
-        ProviderConfig(name="main", type="openai", base_url="https://api.openai.com/v1/", api_key="env:K"),
-        api_key,
+    os.environ["AIGW_TEST_OPENAI_KEY"] = api_key or ""
+    provider = ProviderConfig(
+        name="main",
+        type="openai",
+        base_url="https://api.openai.com/v1/",
+        api_key="env:AIGW_TEST_OPENAI_KEY" if api_key else None,
     )
+    client = httpx.AsyncClient()
+    return OpenAIAdapter(provider, AdapterServices(http=client, images=ImageFetcher(client)))
+
+
+def _build(body: bytes, model: str, stream: bool, api_key: str | None = "sk-upstream") -> UpstreamRequest:
+    call = ChatCall(body=body, upstream_model=model, stream=stream)
+    return asyncio.run(_adapter(api_key).build_chat(call))
 
 
 def _body(**fields: object) -> bytes:
@@ -34,7 +49,7 @@ def test_a_request_goes_out_with_the_deployments_model_and_the_upstream_key() ->
         vendor_extra={"k": 1},
     )
 
-    request = _adapter().build_request(body, "gpt-4o-mini", stream=False)
+    request = _build(body, "gpt-4o-mini", stream=False)
 
     assert request.url == "https://api.openai.com/v1/chat/completions"
     assert request.headers["authorization"] == "Bearer sk-upstream"
@@ -47,12 +62,12 @@ def test_a_request_goes_out_with_the_deployments_model_and_the_upstream_key() ->
 
 
 def test_a_server_without_a_key_gets_no_authorization_header() -> None:
-    request = _adapter(api_key=None).build_request(_body(), "llama", stream=False)
+    request = _build(_body(), "llama", stream=False, api_key=None)
     assert "authorization" not in request.headers
 
 
 def test_a_stream_always_asks_upstream_for_usage() -> None:
-    request = _adapter().build_request(_body(stream=True), "gpt-4o-mini", stream=True)
+    request = _build(_body(stream=True), "gpt-4o-mini", stream=True)
 
     sent = orjson.loads(request.content)
     assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
@@ -79,7 +94,7 @@ def test_a_recorded_answer_passes_through_with_its_usage() -> None:
         }
     )
 
-    result = _adapter().parse_response(answer)
+    result = _adapter().parse_chat(answer, "gpt-4o-mini")
 
     assert result.body == answer
     assert (
@@ -94,12 +109,12 @@ def test_a_recorded_answer_passes_through_with_its_usage() -> None:
 @pytest.mark.parametrize("content", [b"<html>oops</html>", b'{"object": "list"}'])
 def test_an_answer_that_is_not_a_completion_is_a_502(content: bytes) -> None:
     with pytest.raises(GatewayError) as caught:
-        _adapter().parse_response(content)
+        _adapter().parse_chat(content, "gpt-4o-mini")
     assert caught.value.status == 502
 
 
 def _translate(raw: bytes, include_usage: bool, step: int = 7) -> tuple[list[bytes], object]:
-    translator = _adapter().stream_translator(include_usage)
+    translator = _adapter().chat_stream(include_usage, "gpt-4o-mini")
     out = [p for i in range(0, len(raw), step) for p in translator.feed(raw[i : i + step])]
     out += translator.finish()
     return out, translator.usage
@@ -140,7 +155,7 @@ def test_a_stream_drops_usage_the_client_did_not_ask_for_but_still_counts_it() -
 
 def test_a_stream_without_done_is_broken() -> None:
     raw = (FIXTURES / "openai_stream_usage.sse").read_bytes().replace(b"data: [DONE]\n\n", b"")
-    translator = _adapter().stream_translator(True)
+    translator = _adapter().chat_stream(True, "gpt-4o-mini")
     translator.feed(raw)
 
     with pytest.raises(GatewayError) as caught:
@@ -149,7 +164,7 @@ def test_a_stream_without_done_is_broken() -> None:
 
 
 def test_an_error_event_inside_a_stream_raises() -> None:
-    translator = _adapter().stream_translator(True)
+    translator = _adapter().chat_stream(True, "gpt-4o-mini")
     error = b'data: {"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}\n\n'
 
     with pytest.raises(GatewayError) as caught:

@@ -8,7 +8,10 @@ import httpx
 import orjson
 import pytest
 
+from aigw_router.adapters import AdapterServices
+from aigw_router.adapters._images import ImageFetcher
 from aigw_router.catalog import Catalog
+from aigw_router.operations import Operation
 from aigw_router.routing import Router, StreamFinished, StreamStarted
 from aigw_router.upstream import UpstreamCaller
 from aigw_runtime.config import parse_config
@@ -25,6 +28,7 @@ models:
       - {provider: second, model: model-b}
 """
 
+CHAT = Operation.CHAT_COMPLETIONS
 BODY = orjson.dumps({"model": "chat", "messages": [{"role": "user", "content": "hi"}]})
 ANSWER = {
     "id": "c",
@@ -39,7 +43,8 @@ ANSWER = {
 def _router(handler: Callable[[httpx.Request], httpx.Response], monkeypatch: pytest.MonkeyPatch) -> Router:
     monkeypatch.setenv("FIRST_KEY", "sk-first")
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return Router(Catalog.from_config(parse_config(CONFIG)), UpstreamCaller(client, tracing=False))
+    services = AdapterServices(http=client, images=ImageFetcher(client))
+    return Router(Catalog.from_config(parse_config(CONFIG), services), UpstreamCaller(client, tracing=False))
 
 
 def _sse(*payloads: bytes, done: bool = True) -> bytes:
@@ -57,7 +62,7 @@ async def test_the_first_deployment_answers_when_it_can(monkeypatch: pytest.Monk
         seen.append(request)
         return httpx.Response(200, json=ANSWER)
 
-    result, route = await _router(handler, monkeypatch).complete("chat", BODY)
+    result, route = await _router(handler, monkeypatch).complete(CHAT, "chat", BODY)
 
     assert (route.provider, route.deployment, route.attempts) == ("first", "model-a", 1)
     assert result.usage.total_tokens == 4
@@ -82,7 +87,7 @@ async def test_a_retryable_failure_falls_back_to_the_next_deployment(
         assert "authorization" not in request.headers
         return httpx.Response(200, json=ANSWER)
 
-    _, route = await _router(handler, monkeypatch).complete("chat", BODY)
+    _, route = await _router(handler, monkeypatch).complete(CHAT, "chat", BODY)
 
     assert (route.provider, route.deployment, route.attempts) == ("second", "model-b", 2)
 
@@ -95,7 +100,7 @@ async def test_a_bad_request_is_not_retried_elsewhere(monkeypatch: pytest.Monkey
         return httpx.Response(400, json={"error": {"message": "Invalid 'messages'", "param": "messages"}})
 
     with pytest.raises(GatewayError) as caught:
-        await _router(handler, monkeypatch).complete("chat", BODY)
+        await _router(handler, monkeypatch).complete(CHAT, "chat", BODY)
 
     assert hosts == ["first.test"]
     assert caught.value.status == 400 and caught.value.param == "messages"
@@ -110,14 +115,14 @@ async def test_when_every_deployment_fails_the_last_error_is_returned(
         raise httpx.ReadTimeout("slow")
 
     with pytest.raises(GatewayError) as caught:
-        await _router(handler, monkeypatch).complete("chat", BODY)
+        await _router(handler, monkeypatch).complete(CHAT, "chat", BODY)
 
     assert caught.value.status == 504
 
 
 async def test_an_unknown_model_is_a_404(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(GatewayError) as caught:
-        await _router(lambda r: httpx.Response(200, json=ANSWER), monkeypatch).complete("nope", BODY)
+        await _router(lambda r: httpx.Response(200, json=ANSWER), monkeypatch).complete(CHAT, "nope", BODY)
     assert caught.value.status == 404 and caught.value.code == "model_not_found"
 
 
@@ -128,7 +133,7 @@ async def _collect(events: AsyncIterator[object]) -> list[object]:
 async def test_a_stream_starts_then_relays_chunks_then_usage(monkeypatch: pytest.MonkeyPatch) -> None:
     router = _router(lambda r: httpx.Response(200, content=_sse(CHUNK, USAGE)), monkeypatch)
 
-    events = await _collect(router.stream("chat", BODY, include_usage=False))
+    events = await _collect(router.stream(CHAT, "chat", BODY, include_usage=False))
 
     assert isinstance(events[0], StreamStarted) and events[0].route.provider == "first"
     assert events[1:-1] == [[CHUNK]]
@@ -141,7 +146,7 @@ async def test_a_stream_that_fails_before_starting_falls_back(monkeypatch: pytes
             return httpx.Response(429, json={"error": {"message": "slow"}})
         return httpx.Response(200, content=_sse(CHUNK, USAGE))
 
-    events = await _collect(_router(handler, monkeypatch).stream("chat", BODY, include_usage=True))
+    events = await _collect(_router(handler, monkeypatch).stream(CHAT, "chat", BODY, include_usage=True))
 
     assert isinstance(events[0], StreamStarted) and events[0].route.attempts == 2
 
@@ -157,7 +162,7 @@ async def test_a_stream_that_breaks_after_starting_is_an_error_not_a_fallback(
 
     events: list[object] = []
     with pytest.raises(GatewayError) as caught:
-        async for event in _router(handler, monkeypatch).stream("chat", BODY, include_usage=False):
+        async for event in _router(handler, monkeypatch).stream(CHAT, "chat", BODY, include_usage=False):
             events.append(event)
 
     assert hosts == ["first.test"]

@@ -1,5 +1,6 @@
 from aigw.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -7,19 +8,34 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Operation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OPERATION_UNSPECIFIED: _ClassVar[Operation]
+    OPERATION_CHAT_COMPLETIONS: _ClassVar[Operation]
+    OPERATION_EMBEDDINGS: _ClassVar[Operation]
+    OPERATION_ANTHROPIC_MESSAGES: _ClassVar[Operation]
+    OPERATION_ANTHROPIC_COUNT_TOKENS: _ClassVar[Operation]
+OPERATION_UNSPECIFIED: Operation
+OPERATION_CHAT_COMPLETIONS: Operation
+OPERATION_EMBEDDINGS: Operation
+OPERATION_ANTHROPIC_MESSAGES: Operation
+OPERATION_ANTHROPIC_COUNT_TOKENS: Operation
+
 class CompleteRequest(_message.Message):
-    __slots__ = ("request_id", "model", "body", "include_usage", "key_id")
+    __slots__ = ("request_id", "model", "body", "include_usage", "key_id", "operation")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_USAGE_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     model: str
     body: bytes
     include_usage: bool
     key_id: str
-    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., body: _Optional[bytes] = ..., include_usage: _Optional[bool] = ..., key_id: _Optional[str] = ...) -> None: ...
+    operation: Operation
+    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., body: _Optional[bytes] = ..., include_usage: _Optional[bool] = ..., key_id: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ...) -> None: ...
 
 class Route(_message.Message):
     __slots__ = ("provider", "deployment", "attempts")

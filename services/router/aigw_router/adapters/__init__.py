@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from aigw_router.adapters.base import (
+    AdapterServices,
+    ChatCall,
     CompletionResult,
+    EmbeddingsCall,
+    ParamPolicy,
     ProviderAdapter,
     StreamTranslator,
     TokenUsage,
@@ -18,7 +22,11 @@ ADAPTER_TYPES: dict[str, type[ProviderAdapter]] = {
 
 __all__ = [
     "ADAPTER_TYPES",
+    "AdapterServices",
+    "ChatCall",
     "CompletionResult",
+    "EmbeddingsCall",
+    "ParamPolicy",
     "ProviderAdapter",
     "StreamTranslator",
     "TokenUsage",

@@ -1,10 +1,12 @@
 """The one interface every provider adapter implements.
 
-An adapter translates between OpenAI's Chat Completions format (the canonical
-format inside aigw) and one provider's native API: the request it sends, the
-answer it gets back, the stream events and the errors. One module per
-provider; adding a provider is adding a module and one line in the registry.
+An adapter translates between the canonical formats inside aigw (OpenAI's Chat
+Completions and Embeddings) and one provider's native API: the request it
+sends, the answer it gets back, the stream events and the errors. One module
+per provider; adding a provider is adding a module and a line in the registry.
 
+Building a request is async, because some providers need work first: image
+URLs fetched into bytes, an OAuth token, a SigV4 signature over the body.
 Stream state lives in a `StreamTranslator` made per request, so the adapter
 itself is shared by every request to its provider.
 """
@@ -13,9 +15,21 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar
 
+import httpx
+
+from aigw_router.adapters._images import ImageFetcher
 from aigw_runtime.config import ProviderConfig
-from aigw_runtime.errors import GatewayError
+from aigw_runtime.errors import GatewayError, InvalidRequestError
+
+
+class ParamPolicy(StrEnum):
+    """What to do with a request parameter the provider cannot honour (per model, in the config)."""
+
+    REJECT = "reject"
+    DROP = "drop"
 
 
 @dataclass(slots=True)
@@ -39,20 +53,48 @@ class UpstreamRequest:
 
 @dataclass(slots=True)
 class CompletionResult:
-    """A non-streamed answer, already in OpenAI's `chat.completion` JSON."""
+    """A non-streamed answer, already in the canonical format (JSON bytes)."""
 
     body: bytes
     usage: TokenUsage = field(default_factory=TokenUsage)
 
 
+@dataclass(frozen=True, slots=True)
+class ChatCall:
+    """One chat request as a deployment will send it."""
+
+    # OpenAI's Chat Completions request, as validated by the edge (JSON).
+    body: bytes
+    # The deployment's upstream model name, which replaces the public one.
+    upstream_model: str
+    stream: bool
+    policy: ParamPolicy = ParamPolicy.REJECT
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingsCall:
+    # OpenAI's Embeddings request (JSON).
+    body: bytes
+    upstream_model: str
+    policy: ParamPolicy = ParamPolicy.REJECT
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterServices:
+    """What adapters may use besides their own config: one HTTP client, one image fetcher."""
+
+    http: httpx.AsyncClient
+    images: ImageFetcher
+
+
 class StreamTranslator(abc.ABC):
-    """Turns one upstream stream into `chat.completion.chunk` payloads as bytes arrive."""
+    """Turns one upstream stream into canonical chunk payloads as bytes arrive."""
 
     usage: TokenUsage | None = None
 
     @abc.abstractmethod
     def feed(self, data: bytes) -> list[bytes]:
-        """Consumes raw bytes; returns the chunk payloads they complete (maybe none).
+        """Consumes raw bytes; returns the payloads they complete (maybe none).
 
         Raises a GatewayError when the upstream reports an error inside the stream.
         """
@@ -66,25 +108,49 @@ class StreamTranslator(abc.ABC):
 
 
 class ProviderAdapter(abc.ABC):
-    """Speaks one provider's API on behalf of every deployment of that provider."""
+    """Speaks one provider's API on behalf of every deployment of that provider.
 
-    def __init__(self, provider: ProviderConfig, api_key: str | None) -> None:
+    Subclasses resolve their own secrets (from `provider`) in `__init__`, so a
+    missing credential stops the router at start with a clear message.
+    """
+
+    # Whether the provider serves Anthropic's Messages API natively (the
+    # /v1/messages front door then passes requests through untranslated).
+    native_anthropic_messages: ClassVar[bool] = False
+
+    def __init__(self, provider: ProviderConfig, services: AdapterServices) -> None:
         self.provider = provider
         self.name = provider.name
-        self._api_key = api_key
+        self.services = services
+
+    # --- chat -------------------------------------------------------------------
 
     @abc.abstractmethod
-    def build_request(self, body: bytes, upstream_model: str, stream: bool) -> UpstreamRequest:
-        """The native request for an OpenAI Chat Completions body (raises 400 if untranslatable)."""
+    async def build_chat(self, call: ChatCall) -> UpstreamRequest:
+        """The native request for an OpenAI chat request (a 400 if it cannot be translated)."""
 
     @abc.abstractmethod
-    def parse_response(self, content: bytes) -> CompletionResult:
-        """The OpenAI answer for a successful native response body."""
+    def parse_chat(self, content: bytes, upstream_model: str) -> CompletionResult:
+        """OpenAI's `chat.completion` JSON for a successful native response."""
 
     @abc.abstractmethod
-    def stream_translator(self, include_usage: bool) -> StreamTranslator:
-        """A fresh translator for one streamed answer."""
+    def chat_stream(self, include_usage: bool, upstream_model: str) -> StreamTranslator:
+        """A fresh translator into `chat.completion.chunk` payloads, for one streamed answer."""
 
     @abc.abstractmethod
     def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
         """The gateway error for a native error response (never carrying a credential)."""
+
+    # --- embeddings (providers without them keep these defaults) ---------------
+
+    async def build_embeddings(self, call: EmbeddingsCall) -> UpstreamRequest:
+        raise self.unsupported("embeddings")
+
+    def parse_embeddings(self, content: bytes, call: EmbeddingsCall) -> CompletionResult:
+        raise self.unsupported("embeddings")
+
+    def unsupported(self, what: str) -> GatewayError:
+        return InvalidRequestError(
+            f"Provider {self.name} ({self.provider.type}) does not support {what}.",
+            code="unsupported_operation",
+        )

@@ -14,13 +14,18 @@ import orjson
 
 from aigw_router.adapters._errors import retry_after_seconds, upstream_error
 from aigw_router.adapters.base import (
+    AdapterServices,
+    ChatCall,
     CompletionResult,
+    EmbeddingsCall,
     ProviderAdapter,
     StreamTranslator,
     TokenUsage,
     UpstreamRequest,
 )
+from aigw_runtime.config import ProviderConfig
 from aigw_runtime.errors import GatewayError, UpstreamError
+from aigw_runtime.secrets import resolve_secret
 from aigw_runtime.sse import SseDecoder
 
 _DONE = b"[DONE]"
@@ -120,19 +125,30 @@ class OpenAIStreamTranslator(StreamTranslator):
 
 
 class OpenAIAdapter(ProviderAdapter):
-    """`type: openai` and `type: openai-compatible`: base_url includes `/v1`."""
+    """`type: openai` and `type: openai-compatible`: base_url includes `/v1`.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._url = self.provider.base_url.rstrip("/") + "/chat/completions"
+    Presets of openai-compatible servers subclass it and set their defaults.
+    """
+
+    default_base_url: str | None = "https://api.openai.com/v1"
+
+    def __init__(self, provider: ProviderConfig, services: AdapterServices) -> None:
+        super().__init__(provider, services)
+        api_key = resolve_secret(provider.api_key) if provider.api_key else None
+        base_url = (provider.base_url or self.default_base_url or "").rstrip("/")
+        self._chat_url = base_url + "/chat/completions"
+        self._embeddings_url = base_url + "/embeddings"
         self._headers = {"content-type": "application/json", "accept": "application/json"}
-        if self._api_key:
-            self._headers["authorization"] = f"Bearer {self._api_key}"
+        if api_key:
+            self._headers["authorization"] = f"Bearer {api_key}"
 
-    def build_request(self, body: bytes, upstream_model: str, stream: bool) -> UpstreamRequest:
-        request = orjson.loads(body)
-        request["model"] = upstream_model
-        if stream:
+    def prepare_chat(self, request: dict[str, Any], call: ChatCall) -> None:
+        """Adjusts the request body in place; presets override it for their quirks."""
+
+    async def build_chat(self, call: ChatCall) -> UpstreamRequest:
+        request = orjson.loads(call.body)
+        request["model"] = call.upstream_model
+        if call.stream:
             request["stream"] = True
             options = request.get("stream_options")
             request["stream_options"] = (
@@ -141,22 +157,42 @@ class OpenAIAdapter(ProviderAdapter):
         else:
             request.pop("stream", None)
             request.pop("stream_options", None)
+        self.prepare_chat(request, call)
         headers = dict(self._headers)
-        if stream:
+        if call.stream:
             headers["accept"] = "text/event-stream"
-        return UpstreamRequest(url=self._url, headers=headers, content=orjson.dumps(request))
+        return UpstreamRequest(url=self._chat_url, headers=headers, content=orjson.dumps(request))
 
-    def parse_response(self, content: bytes) -> CompletionResult:
+    def parse_chat(self, content: bytes, upstream_model: str) -> CompletionResult:
+        answer = self._json(content)
+        if not isinstance(answer.get("choices"), list):
+            raise UpstreamError(f"Provider {self.name} sent a response that is not a chat completion.")
+        return CompletionResult(body=content, usage=usage_from_openai(answer.get("usage")))
+
+    def chat_stream(self, include_usage: bool, upstream_model: str) -> StreamTranslator:
+        return OpenAIStreamTranslator(self.name, include_usage)
+
+    async def build_embeddings(self, call: EmbeddingsCall) -> UpstreamRequest:
+        request = orjson.loads(call.body)
+        request["model"] = call.upstream_model
+        return UpstreamRequest(
+            url=self._embeddings_url, headers=dict(self._headers), content=orjson.dumps(request)
+        )
+
+    def parse_embeddings(self, content: bytes, call: EmbeddingsCall) -> CompletionResult:
+        answer = self._json(content)
+        if not isinstance(answer.get("data"), list):
+            raise UpstreamError(f"Provider {self.name} sent a response that is not an embedding list.")
+        return CompletionResult(body=content, usage=usage_from_openai(answer.get("usage")))
+
+    def _json(self, content: bytes) -> dict[str, Any]:
         try:
             answer = orjson.loads(content)
         except orjson.JSONDecodeError:
             raise UpstreamError(f"Provider {self.name} sent a response that is not JSON.") from None
-        if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
-            raise UpstreamError(f"Provider {self.name} sent a response that is not a chat completion.")
-        return CompletionResult(body=content, usage=usage_from_openai(answer.get("usage")))
-
-    def stream_translator(self, include_usage: bool) -> StreamTranslator:
-        return OpenAIStreamTranslator(self.name, include_usage)
+        if not isinstance(answer, dict):
+            raise UpstreamError(f"Provider {self.name} sent a response that is not a JSON object.")
+        return answer
 
     def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
         message, param = _error_message(content)
