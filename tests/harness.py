@@ -46,6 +46,8 @@ models:
     deployments: [{{provider: fake, model: faulty-model}}]
   - name: private
     deployments: [{{provider: fake, model: fake-private}}]
+  - name: embed
+    deployments: [{{provider: fake, model: text-embedding-fake}}]
 """
 
 

@@ -25,13 +25,13 @@ from aigw.router.v1 import router_pb2
 from aigw_edge.backends import Backends
 from aigw_edge.cache_keys import cache_key
 from aigw_edge.context import RequestContext
+from aigw_edge.doors import Door
 from aigw_edge.metering_client import AdmissionClient
 from aigw_edge.models import ModelCatalog
 from aigw_edge.principals import PrincipalCache
 from aigw_edge.router_client import RouterClient
 from aigw_edge.usage_sink import UsageSink
 from aigw_runtime.errors import GatewayError, InvalidRequestError, RateLimitError, from_rpc_error
-from aigw_runtime.openai_chat import decode_chat_request
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ RouterStreamCall = grpc.aio.UnaryStreamCall[router_pb2.CompleteRequest, router_p
 class PreparedChat:
     """A request that passed every check and may go to the router."""
 
+    operation: router_pb2.Operation
     body: bytes
     include_usage: bool
     cache_key: str | None
@@ -99,34 +100,33 @@ class ChatPipeline:
     # --- before the router -------------------------------------------------
 
     async def prepare(
-        self, ctx: RequestContext, api_key: str | None, body: bytes, stream: bool | None = None
+        self, ctx: RequestContext, door: Door, api_key: str | None, body: bytes, stream: bool | None = None
     ) -> PreparedChat:
-        """Every check before the upstream call; raises GatewayError on refusal."""
+        """Every check before the upstream call; raises GatewayError on refusal.
+
+        `stream`, when given, is what the caller's method implies (the public
+        gRPC API has a method per mode); the body must agree.
+        """
         ctx.principal = await self._principals.authenticate(api_key)
-        chat = decode_chat_request(body)
-        ctx.model = chat.model
-        ctx.stream = bool(chat.stream)
+        facts = door.decode(body)
+        ctx.model = facts.model
+        ctx.stream = facts.stream
         if stream is not None and ctx.stream != stream:
             raise InvalidRequestError(
                 "`stream` in the body does not match the method called.", param="stream"
             )
-        include_usage = bool(ctx.stream and chat.stream_options and chat.stream_options.include_usage)
-        if chat.stream_options is not None and not ctx.stream:
-            raise InvalidRequestError(
-                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                param="stream_options",
-            )
-        model = self._catalog.for_principal(ctx.principal, chat.model)
+        model = self._catalog.for_principal(ctx.principal, facts.model)
         await self._admit(ctx)
         key = None
         cached = None
         if model.cache.enabled:
-            key = cache_key(orjson.loads(body), ctx.stream, include_usage)
+            key = cache_key(door.name, orjson.loads(body), ctx.stream, facts.include_usage)
             cached = await self._lookup(ctx, key)
             ctx.headers.append(("x-aigw-cache", "hit" if cached is not None else "miss"))
         return PreparedChat(
+            operation=door.operation,
             body=body,
-            include_usage=include_usage,
+            include_usage=facts.include_usage,
             cache_key=key,
             cache_ttl_s=model.cache.ttl_s,
             cached=cached,
@@ -187,7 +187,7 @@ class ChatPipeline:
             body=prepared.body,
             include_usage=prepared.include_usage,
             key_id=ctx.principal.key_id,
-            operation=router_pb2.OPERATION_CHAT_COMPLETIONS,
+            operation=prepared.operation,
         )
 
     # --- the answer ----------------------------------------------------------

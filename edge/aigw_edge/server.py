@@ -18,9 +18,11 @@ import uvicorn
 from aigw.inference.v1 import inference_pb2, inference_pb2_grpc
 from aigw_edge.backends import Backends
 from aigw_edge.context import RequestIds
+from aigw_edge.doors import CHAT, EMBEDDINGS
 from aigw_edge.http.admin import Admin
 from aigw_edge.http.app import EdgeApp
-from aigw_edge.http.chat import ChatCompletions
+from aigw_edge.http.dialects import OpenAIDialect
+from aigw_edge.http.endpoint import ModelEndpoint
 from aigw_edge.http.health import Health
 from aigw_edge.http.models import Models
 from aigw_edge.http.openapi import build_openapi
@@ -59,7 +61,8 @@ async def run(ctx: ServiceContext) -> None:
     health = Health(backends, catalog)
     request_ids = RequestIds()
     app = EdgeApp(
-        chat=ChatCompletions(pipeline, settings.max_body_bytes),
+        chat=ModelEndpoint(pipeline, CHAT, OpenAIDialect(), settings.max_body_bytes),
+        embeddings=ModelEndpoint(pipeline, EMBEDDINGS, OpenAIDialect(), settings.max_body_bytes),
         models=Models(principals, catalog),
         admin=Admin(backends, principals),
         health=health,

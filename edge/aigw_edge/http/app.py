@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind
 from aigw_edge.context import RequestContext, RequestIds
 from aigw_edge.http.admin import Admin
 from aigw_edge.http.asgi import ClientGone, Receive, Scope, Send, headers_dict, send_bytes, send_error
-from aigw_edge.http.chat import ChatCompletions
+from aigw_edge.http.endpoint import ModelEndpoint
 from aigw_edge.http.health import Health
 from aigw_edge.http.models import Models
 from aigw_runtime.errors import GatewayError, InternalError, NotFoundError, error_for_status
@@ -30,7 +30,8 @@ class EdgeApp:
 
     def __init__(
         self,
-        chat: ChatCompletions,
+        chat: ModelEndpoint,
+        embeddings: ModelEndpoint,
         models: Models,
         admin: Admin,
         health: Health,
@@ -43,6 +44,8 @@ class EdgeApp:
         self._exact: dict[tuple[str, str], Handler] = {
             ("POST", "/v1/chat/completions"): chat,
             ("POST", "/chat/completions"): chat,
+            ("POST", "/v1/embeddings"): embeddings,
+            ("POST", "/embeddings"): embeddings,
             ("GET", "/v1/models"): models.list,
             ("GET", "/healthz"): health.alive,
             ("GET", "/readyz"): health.ready,

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from aigw.inference.v1 import inference_pb2, inference_pb2_grpc
 from aigw_edge.context import RequestContext, RequestIds
+from aigw_edge.doors import CHAT
 from aigw_edge.inference.convert import chunk_from_openai, request_to_openai, response_from_openai
 from aigw_edge.pipeline import ChatPipeline
 from aigw_runtime.errors import GatewayError
@@ -28,7 +29,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         ctx = RequestContext(request_id=self._request_ids())
         try:
             prepared = await self._pipeline.prepare(
-                ctx, bearer_token(context), request_to_openai(request, False)
+                ctx, CHAT, bearer_token(context), request_to_openai(request, False)
             )
             answer = await self._pipeline.complete(ctx, prepared)
             await context.send_initial_metadata(_metadata(ctx))
@@ -47,7 +48,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         ctx = RequestContext(request_id=self._request_ids())
         try:
             prepared = await self._pipeline.prepare(
-                ctx, bearer_token(context), request_to_openai(request, True)
+                ctx, CHAT, bearer_token(context), request_to_openai(request, True)
             )
             stream = await self._pipeline.open_stream(ctx, prepared)
             await context.send_initial_metadata(_metadata(ctx))

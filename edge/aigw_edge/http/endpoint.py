@@ -1,23 +1,15 @@
-"""`POST /v1/chat/completions`: JSON or SSE, framed exactly as OpenAI frames it."""
+"""A model endpoint (`/v1/chat/completions`, `/v1/embeddings`, ...): JSON or SSE, in its door's dialect."""
 
 from __future__ import annotations
 
 import asyncio
 
 from aigw_edge.context import RequestContext
-from aigw_edge.http.asgi import (
-    Receive,
-    Scope,
-    Send,
-    bearer_token,
-    encode_headers,
-    read_body,
-    send_bytes,
-    send_error,
-)
+from aigw_edge.doors import Door
+from aigw_edge.http.asgi import Receive, Scope, Send, bearer_token, encode_headers, read_body, send_bytes
+from aigw_edge.http.dialects import Dialect
 from aigw_edge.pipeline import ChatPipeline, ChatStream
-from aigw_runtime.errors import GatewayError, openai_error_body
-from aigw_runtime.sse import DONE
+from aigw_runtime.errors import GatewayError, retry_after_header
 
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -33,20 +25,18 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         pass
 
 
-def _frame(payloads: list[bytes]) -> bytes:
-    return b"".join(b"data: " + payload + b"\n\n" for payload in payloads)
-
-
-class ChatCompletions:
-    def __init__(self, pipeline: ChatPipeline, max_body_bytes: int) -> None:
+class ModelEndpoint:
+    def __init__(self, pipeline: ChatPipeline, door: Door, dialect: Dialect, max_body_bytes: int) -> None:
         self._pipeline = pipeline
+        self._door = door
+        self._dialect = dialect
         self._max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, ctx: RequestContext) -> None:
         try:
             try:
                 body = await read_body(receive, self._max_body_bytes)
-                prepared = await self._pipeline.prepare(ctx, bearer_token(scope), body)
+                prepared = await self._pipeline.prepare(ctx, self._door, bearer_token(scope), body)
                 if not ctx.stream:
                     answer = await self._pipeline.complete(ctx, prepared)
                     await send_bytes(send, 200, answer, ctx.headers)
@@ -54,11 +44,18 @@ class ChatCompletions:
                 stream = await self._pipeline.open_stream(ctx, prepared)
             except GatewayError as error:
                 ctx.status = error.status
-                await send_error(send, error, ctx.headers)
+                await self._send_error(send, error, ctx)
                 return
             await self._relay(receive, send, ctx, stream)
         finally:
             self._pipeline.finish(ctx)
+
+    async def _send_error(self, send: Send, error: GatewayError, ctx: RequestContext) -> None:
+        headers = list(ctx.headers)
+        retry_after = retry_after_header(error)
+        if retry_after is not None:
+            headers.append(("retry-after", retry_after))
+        await send_bytes(send, error.status, self._dialect.error_body(error), headers)
 
     async def _relay(self, receive: Receive, send: Send, ctx: RequestContext, stream: ChatStream) -> None:
         await send(
@@ -72,17 +69,20 @@ class ChatCompletions:
         watcher.add_done_callback(lambda _: stream.cancel())
         try:
             async for payloads in stream:
-                await send({"type": "http.response.body", "body": _frame(payloads), "more_body": True})
-            await send({"type": "http.response.body", "body": DONE, "more_body": False})
+                await send(
+                    {"type": "http.response.body", "body": self._dialect.frame(payloads), "more_body": True}
+                )
+            await send({"type": "http.response.body", "body": self._dialect.end(), "more_body": False})
         except (GatewayError, asyncio.CancelledError) as error:
             if watcher.done() and not watcher.cancelled():
                 ctx.status = CLIENT_CLOSED
                 return
             if isinstance(error, asyncio.CancelledError):
                 raise
-            # The status line is gone: the error travels as an event, and no [DONE] follows.
+            # The status line is gone: the error travels as an event, and no end marker follows.
             ctx.status = error.status
-            event = b"data: " + openai_error_body(error) + b"\n\n"
-            await send({"type": "http.response.body", "body": event, "more_body": False})
+            await send(
+                {"type": "http.response.body", "body": self._dialect.error_event(error), "more_body": False}
+            )
         finally:
             watcher.cancel()
