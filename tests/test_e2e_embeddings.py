@@ -8,6 +8,7 @@ import struct
 import httpx
 import openai
 import pytest
+
 from harness import Gateway
 
 
