@@ -49,6 +49,29 @@ def _chunk(delta: dict[str, object], finish: str | None = None, usage: dict[str,
     return b"data: " + orjson.dumps(body) + b"\n\n"
 
 
+ANTHROPIC_MESSAGE = orjson.dumps(
+    {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-bench",
+        "content": [{"type": "text", "text": "Hello! How can I help you today?"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 19, "output_tokens": 9},
+    }
+)
+BEDROCK_CONVERSE = orjson.dumps(
+    {
+        "output": {
+            "message": {"role": "assistant", "content": [{"text": "Hello! How can I help you today?"}]}
+        },
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 19, "outputTokens": 9, "totalTokens": 28},
+        "metrics": {"latencyMs": 1},
+    }
+)
+
 TOKENS = ["Hello", "!", " How", " can", " I", " help", " you", " today", "?"]
 STREAM = b"".join(
     [
@@ -77,6 +100,14 @@ http {{
     listen 127.0.0.1:{sse_port};
     location / {{ default_type text/event-stream; return 200 '{sse}'; }}
   }}
+  server {{
+    listen 127.0.0.1:{anthropic_port};
+    location / {{ default_type application/json; return 200 '{anthropic}'; }}
+  }}
+  server {{
+    listen 127.0.0.1:{bedrock_port};
+    location / {{ default_type application/json; return 200 '{bedrock}'; }}
+  }}
 }}
 """
 
@@ -87,6 +118,9 @@ class Upstream:
     json_url: str
     stream_url: str
     process: subprocess.Popen[bytes]
+    # Fixed native answers for the translation rows; None without nginx.
+    anthropic_url: str | None = None
+    bedrock_url: str | None = None
 
     def stop(self) -> None:
         self.process.terminate()
@@ -117,23 +151,33 @@ def start_upstream(fake_key: str) -> Upstream:
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if nginx:
         run = Path(tempfile.mkdtemp(prefix="aigw-bench-nginx-"))
-        json_port, sse_port = _free_port(), _free_port()
+        json_port, sse_port, anthropic_port, bedrock_port = (_free_port() for _ in range(4))
         escape = lambda b: b.decode().replace("\\", "\\\\").replace("'", "\\'")  # noqa: E731
         (run / "nginx.conf").write_text(
             NGINX_CONF.format(
-                run=run, json_port=json_port, sse_port=sse_port, json=escape(COMPLETION), sse=escape(STREAM)
+                run=run,
+                json_port=json_port,
+                sse_port=sse_port,
+                anthropic_port=anthropic_port,
+                bedrock_port=bedrock_port,
+                json=escape(COMPLETION),
+                sse=escape(STREAM),
+                anthropic=escape(ANTHROPIC_MESSAGE),
+                bedrock=escape(BEDROCK_CONVERSE),
             )
         )
         process = subprocess.Popen(
             [nginx, "-p", str(run), "-c", str(run / "nginx.conf"), "-g", "daemon off;"]
         )
-        _wait_listening(json_port)
-        _wait_listening(sse_port)
+        for port in (json_port, sse_port, anthropic_port, bedrock_port):
+            _wait_listening(port)
         return Upstream(
             "nginx (answers from memory)",
             f"http://127.0.0.1:{json_port}/v1",
             f"http://127.0.0.1:{sse_port}/v1",
             process,
+            anthropic_url=f"http://127.0.0.1:{anthropic_port}",
+            bedrock_url=f"http://127.0.0.1:{bedrock_port}",
         )
     port = _free_port()
     process = subprocess.Popen(
