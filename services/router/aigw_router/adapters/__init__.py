@@ -14,10 +14,12 @@ from aigw_router.adapters.base import (
     UpstreamRequest,
 )
 from aigw_router.adapters.openai import OpenAIAdapter
+from aigw_router.adapters.presets import PRESETS, PresetAdapter
 
 ADAPTER_TYPES: dict[str, type[ProviderAdapter]] = {
     "openai": OpenAIAdapter,
     "openai-compatible": OpenAIAdapter,
+    **{kind: PresetAdapter for kind in PRESETS},
 }
 
 __all__ = [
