@@ -110,7 +110,7 @@ class FakeProvider:
         response = httpx.get(f"{self.url}/_fake/requests")
         response.raise_for_status()
         recorded: list[dict[str, Any]] = response.json()
-        return [r for r in recorded if r["path"].startswith("/v1/")]
+        return [r for r in recorded if not r["path"].startswith("/_fake/")]
 
 
 @dataclass
@@ -157,9 +157,10 @@ class Gateway:
         return self.process.returncode
 
 
-def start_fake_provider() -> FakeProvider:
+def start_fake_provider(*extra_args: str) -> FakeProvider:
+    """The fake provider as a process (`extra_args` go to `aigw fake-provider`)."""
     process = subprocess.Popen(
-        [*AIGW, "fake-provider", "--port", "0", "--api-key", FAKE_KEY],
+        [*AIGW, "fake-provider", "--port", "0", "--api-key", FAKE_KEY, *extra_args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -175,9 +176,11 @@ def start_gateway(
     backend: str,
     database_url: str | None,
     extra_env: dict[str, str] | None = None,
+    config_template: str = CONFIG,
 ) -> Gateway:
+    """`aigw up` on `config_template` (formatted with `fake_url`), on the embedded or real backend."""
     config = tmp / "config.yaml"
-    config.write_text(CONFIG.format(fake_url=fake.url))
+    config.write_text(config_template.format(fake_url=fake.url))
     http_port, grpc_port = _free_port(), _free_port()
     admin_key = "sk-admin-" + secrets.token_hex(12)
     env = {

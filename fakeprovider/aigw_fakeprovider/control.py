@@ -14,9 +14,10 @@ import orjson
 
 from aigw_fakeprovider._http import Request
 from aigw_fakeprovider.app import CONTROL_PREFIX, Route
-from aigw_fakeprovider.delivery import JsonResponse, Response
+from aigw_fakeprovider.delivery import BytesResponse, JsonResponse, Response
 from aigw_fakeprovider.errors import InvalidRequestError, ProviderError
 from aigw_fakeprovider.faults import FaultPlanner
+from aigw_fakeprovider.images import png_for
 from aigw_fakeprovider.knobs import KnobBoard, KnobError, knobs_as_json
 from aigw_fakeprovider.recorder import RequestRecorder
 
@@ -37,6 +38,7 @@ class ControlApi:
             Route("GET", f"{CONTROL_PREFIX}knobs", self._show_knobs),
             Route("PUT", f"{CONTROL_PREFIX}knobs", self._change_knobs),
             Route("DELETE", f"{CONTROL_PREFIX}knobs", self._reset_knobs),
+            Route("GET", f"{CONTROL_PREFIX}images/{{name}}.png", self._image),
         )
 
     def error_response(self, error: ProviderError) -> Response:
@@ -79,6 +81,9 @@ class ControlApi:
         self._board.reset()
         self._planner.restart()
         return JsonResponse(200, self._board.as_json())
+
+    async def _image(self, request: Request) -> Response:
+        return BytesResponse(200, png_for(request.path_params["name"]), "image/png")
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

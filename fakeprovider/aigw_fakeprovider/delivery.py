@@ -49,6 +49,18 @@ class JsonResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class BytesResponse:
+    """A body of any content type, sent as it is."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+    async def send(self, connection: Connection) -> None:
+        await connection.respond(self.status, self.body, [("content-type", self.content_type)])
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """One event of a stream, already framed; `token` frames are the ones paced."""
 

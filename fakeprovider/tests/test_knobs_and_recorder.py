@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from aigw_fakeprovider._http import Request
@@ -74,3 +75,16 @@ def test_recorder_keeps_only_the_most_recent_thousand() -> None:
     assert len(recorded) == 1000
     assert recorded[0]["path"] == "/r/5"
     assert recorded[-1]["path"] == "/r/1004"
+
+
+async def test_test_images_are_valid_pngs_that_differ_by_name_and_are_not_recorded(
+    http: httpx.AsyncClient,
+) -> None:
+    first = await http.get("/_fake/images/cat.png")
+    again = await http.get("/_fake/images/cat.png")
+    other = await http.get("/_fake/images/dog.png")
+
+    assert first.status_code == 200 and first.headers["content-type"] == "image/png"
+    assert first.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert first.content == again.content != other.content
+    assert (await http.get("/_fake/requests")).json() == []
