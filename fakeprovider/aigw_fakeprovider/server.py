@@ -22,7 +22,8 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from aigw_fakeprovider._http import CLOSE_CONNECTION
-from aigw_fakeprovider.app import FakeProviderApp
+from aigw_fakeprovider.anthropic import AnthropicProtocol
+from aigw_fakeprovider.app import FakeProviderApp, WireProtocol
 from aigw_fakeprovider.control import ControlApi
 from aigw_fakeprovider.faults import FaultPlanner
 from aigw_fakeprovider.knobs import KnobBoard, Knobs
@@ -48,9 +49,13 @@ def build_app(settings: ServerSettings, clock: Clock | None = None) -> FakeProvi
     board = KnobBoard(settings.knobs)
     planner = FaultPlanner(board)
     recorder = RequestRecorder()
-    openai = OpenAIProtocol(api_key=settings.api_key, planner=planner, clock=clock or SystemClock())
+    clock = clock or SystemClock()
+    protocols: list[WireProtocol] = [
+        OpenAIProtocol(api_key=settings.api_key, planner=planner, clock=clock),
+        AnthropicProtocol(api_key=settings.api_key, planner=planner),
+    ]
     return FakeProviderApp(
-        protocols=[openai],
+        protocols=protocols,
         control=ControlApi(board=board, planner=planner, recorder=recorder),
         recorder=recorder,
     )

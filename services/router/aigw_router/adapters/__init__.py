@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aigw_router.adapters.anthropic import AnthropicAdapter
 from aigw_router.adapters.base import (
     AdapterServices,
     ChatCall,
@@ -19,6 +20,7 @@ from aigw_router.adapters.presets import PRESETS, PresetAdapter
 ADAPTER_TYPES: dict[str, type[ProviderAdapter]] = {
     "openai": OpenAIAdapter,
     "openai-compatible": OpenAIAdapter,
+    "anthropic": AnthropicAdapter,
     **{kind: PresetAdapter for kind in PRESETS},
 }
 

@@ -1,0 +1,215 @@
+"""Anthropic's Messages API (`type: anthropic`), for OpenAI chat requests and natively.
+
+OpenAI chat requests are translated (see `anthropic_request.py` for the
+request and the choices made there) and answered as `chat.completion` JSON:
+text blocks joined into `content`, `tool_use` blocks as `tool_calls` with
+their input dumped as JSON arguments, the stop reason as a finish reason
+(`end_turn`/`stop_sequence` stop, `max_tokens` length, `tool_use`
+tool_calls, `refusal` content_filter), and usage with the prompt cache's
+reads as `cached_tokens`. Streams are translated event by event (see
+`anthropic_stream.py`).
+
+Anthropic's own Messages requests (the gateway's /v1/messages front door)
+pass through untouched but for the model name, and so do their answers and
+streams; only usage is read from them.
+
+`base_url` is Anthropic's SDK base URL, without a version path
+(https://api.anthropic.com by default); requests carry `x-api-key` and
+`anthropic-version: 2023-06-01`. That version is pinned on purpose: it is
+the one the translation is written against, and the one that still defines
+`temperature` and `top_p` (2026-10-21, which the official SDK 2.x sends,
+refuses them). Native pass-through requests carry the same version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from aigw_router.adapters._errors import retry_after_seconds, upstream_error
+from aigw_router.adapters.anthropic_request import translate_chat_request
+from aigw_router.adapters.anthropic_stream import (
+    AnthropicChatStream,
+    AnthropicMessagesRelay,
+    chat_completion_id,
+    error_details,
+    finish_reason,
+    openai_usage,
+    usage_from_anthropic,
+)
+from aigw_router.adapters.base import (
+    AdapterServices,
+    ChatCall,
+    CompletionResult,
+    ProviderAdapter,
+    StreamTranslator,
+    TokenUsage,
+    UpstreamRequest,
+)
+from aigw_runtime.clock import Clock, SystemClock
+from aigw_runtime.config import ProviderConfig
+from aigw_runtime.errors import GatewayError, InvalidRequestError, UpstreamError
+from aigw_runtime.secrets import resolve_secret
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+def _tool_call(block: dict[str, Any]) -> dict[str, Any]:
+    arguments = block.get("input")
+    return {
+        "id": block.get("id"),
+        "type": "function",
+        "function": {
+            "name": block.get("name"),
+            "arguments": orjson.dumps(arguments if isinstance(arguments, dict) else {}).decode(),
+        },
+    }
+
+
+def chat_completion(message: dict[str, Any], upstream_model: str, created: int) -> dict[str, Any]:
+    """OpenAI's `chat.completion` for an Anthropic `message` (thinking and server-tool blocks left out)."""
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for block in message.get("content") or ():
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "text" and isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif block.get("type") == "tool_use":
+            calls.append(_tool_call(block))
+    reply: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
+    if calls:
+        reply["tool_calls"] = calls
+    reply["refusal"] = None
+    model = message.get("model")
+    return {
+        "id": chat_completion_id(message.get("id")),
+        "object": "chat.completion",
+        "created": created,
+        "model": model if isinstance(model, str) and model else upstream_model,
+        "choices": [
+            {
+                "index": 0,
+                "message": reply,
+                "logprobs": None,
+                "finish_reason": finish_reason(message.get("stop_reason")),
+            }
+        ],
+        "usage": openai_usage(usage_from_anthropic(message.get("usage"))),
+    }
+
+
+class AnthropicAdapter(ProviderAdapter):
+    """`type: anthropic`: Claude through Anthropic's own API, translated or native."""
+
+    native_anthropic_messages = True
+
+    def __init__(
+        self, provider: ProviderConfig, services: AdapterServices, *, clock: Clock | None = None
+    ) -> None:
+        super().__init__(provider, services)
+        self._clock = clock or SystemClock()
+        base_url = (provider.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._messages_url = base_url + "/v1/messages"
+        self._count_tokens_url = base_url + "/v1/messages/count_tokens"
+        self._headers = {
+            "anthropic-version": ANTHROPIC_VERSION,
+            "content-type": "application/json",
+            "accept": "application/json",
+        }
+        if provider.api_key:
+            self._headers["x-api-key"] = resolve_secret(provider.api_key)
+
+    def _request(self, url: str, body: dict[str, Any], stream: bool) -> UpstreamRequest:
+        headers = dict(self._headers)
+        if stream:
+            headers["accept"] = "text/event-stream"
+        return UpstreamRequest(url=url, headers=headers, content=orjson.dumps(body))
+
+    def _json(self, content: bytes, what: str) -> dict[str, Any]:
+        try:
+            answer = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            raise UpstreamError(f"Provider {self.name} sent a response that is not JSON.") from None
+        if not isinstance(answer, dict):
+            raise UpstreamError(f"Provider {self.name} sent a response that is not {what}.")
+        return answer
+
+    def _message(self, content: bytes) -> dict[str, Any]:
+        message = self._json(content, "a message")
+        if message.get("type") != "message" or not isinstance(message.get("content"), list):
+            raise UpstreamError(f"Provider {self.name} sent a response that is not a message.")
+        return message
+
+    # --- OpenAI chat, translated ----------------------------------------------------
+
+    async def build_chat(self, call: ChatCall) -> UpstreamRequest:
+        return self._request(self._messages_url, translate_chat_request(call, self.name), call.stream)
+
+    def parse_chat(self, content: bytes, upstream_model: str) -> CompletionResult:
+        message = self._message(content)
+        completion = chat_completion(message, upstream_model, int(self._clock.now()))
+        return CompletionResult(
+            body=orjson.dumps(completion), usage=usage_from_anthropic(message.get("usage"))
+        )
+
+    def chat_stream(self, include_usage: bool, upstream_model: str) -> StreamTranslator:
+        return AnthropicChatStream(self.name, include_usage, upstream_model, int(self._clock.now()))
+
+    def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
+        try:
+            body = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            body = None
+        kind, message = error_details(body)
+        return upstream_error(
+            self.name,
+            status,
+            message,
+            retry_after_s=retry_after_seconds(headers),
+            overloaded=kind == "overloaded_error",
+        )
+
+    # --- Anthropic Messages, native -------------------------------------------------
+
+    def _native_body(self, body: bytes, upstream_model: str) -> dict[str, Any]:
+        try:
+            request = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            request = None
+        if not isinstance(request, dict):
+            raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
+        request["model"] = upstream_model
+        return request
+
+    async def build_messages(self, body: bytes, upstream_model: str, stream: bool) -> UpstreamRequest:
+        """A Messages request passed through with the deployment's model and the stream flag set."""
+        request = self._native_body(body, upstream_model)
+        if stream:
+            request["stream"] = True
+        else:
+            request.pop("stream", None)
+        return self._request(self._messages_url, request, stream)
+
+    def parse_messages(self, content: bytes) -> CompletionResult:
+        """The native answer unchanged, with its usage."""
+        message = self._message(content)
+        return CompletionResult(body=content, usage=usage_from_anthropic(message.get("usage")))
+
+    def messages_stream(self) -> StreamTranslator:
+        """Relays the native stream event by event (see `AnthropicMessagesRelay`)."""
+        return AnthropicMessagesRelay(self.name)
+
+    async def build_count_tokens(self, body: bytes, upstream_model: str) -> UpstreamRequest:
+        """`POST /v1/messages/count_tokens`, passed through with the deployment's model."""
+        return self._request(self._count_tokens_url, self._native_body(body, upstream_model), False)
+
+    def parse_count_tokens(self, content: bytes) -> CompletionResult:
+        """The count unchanged; counting is free at Anthropic, so no tokens are metered."""
+        answer = self._json(content, "a token count")
+        count = answer.get("input_tokens")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise UpstreamError(f"Provider {self.name} sent a response that is not a token count.")
+        return CompletionResult(body=content, usage=TokenUsage())

@@ -1,0 +1,400 @@
+"""A provider of `type: anthropic` through the running suite, driven with the official `openai` SDK.
+
+The fake provider speaks Anthropic's Messages API at its root (no /v1 in the
+base URL, as in Anthropic's SDK): every request the gateway sends is checked
+there like Anthropic checks it, and answered in Anthropic's shapes, which the
+gateway must translate back into OpenAI's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from harness import FAKE_KEY, FakeProvider, Gateway, start_fake_provider, start_gateway
+
+CONFIG = """\
+providers:
+  - name: claude
+    type: anthropic
+    base_url: {fake_url}
+    api_key: env:FAKE_UPSTREAM_KEY
+    timeout_s: 3
+models:
+  - name: claude
+    deployments: [{{provider: claude, model: claude-fake-sonnet}}]
+  - name: claude-faulty
+    deployments: [{{provider: claude, model: claude-faulty}}]
+"""
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+WEATHER: Any = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+CLOCK: Any = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def anthropic_fake() -> Iterator[FakeProvider]:
+    fake = start_fake_provider()
+    yield fake
+    fake.process.terminate()
+    fake.process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def anthropic_gateway(
+    tmp_path_factory: pytest.TempPathFactory, anthropic_fake: FakeProvider
+) -> Iterator[Gateway]:
+    tmp: Path = tmp_path_factory.mktemp("gw-anthropic")
+    gateway = start_gateway(tmp, anthropic_fake, "embedded", None, config_template=CONFIG)
+    yield gateway
+    status = gateway.stop()
+    assert status == 0, "".join(gateway.log)
+
+
+@pytest.fixture(autouse=True)
+def _reset_fake(anthropic_fake: FakeProvider) -> None:
+    anthropic_fake.reset()
+
+
+@pytest.fixture(scope="module")
+def key(anthropic_gateway: Gateway) -> str:
+    secret: str = anthropic_gateway.create_key("anthropic", models=["claude", "claude-faulty"])["key"]
+    return secret
+
+
+@pytest.fixture
+def client(anthropic_gateway: Gateway, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=anthropic_gateway.v1, api_key=key, max_retries=0, timeout=20)
+
+
+def _sent(fake: FakeProvider) -> dict[str, Any]:
+    """The last request the gateway sent to the fake Anthropic."""
+    recorded = fake.requests()[-1]
+    assert recorded["path"] == "/v1/messages"
+    return recorded
+
+
+def _raw_stream(gateway: Gateway, key: str, **body: Any) -> tuple[int, str]:
+    with httpx.stream(
+        "POST",
+        f"{gateway.v1}/chat/completions",
+        headers={"authorization": f"Bearer {key}"},
+        json={"stream": True, **body},
+        timeout=20,
+    ) as response:
+        return response.status_code, response.read().decode()
+
+
+def test_a_chat_answer_comes_back_in_openais_shape(
+    client: openai.OpenAI, anthropic_gateway: Gateway, anthropic_fake: FakeProvider
+) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="claude",
+        messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}],
+        temperature=0.3,
+        max_tokens=50,
+    )
+    answer = raw.parse()
+
+    assert answer.id.startswith("chatcmpl-msg_") and answer.model == "claude-fake-sonnet"
+    assert answer.choices[0].message.content == "Echo: hello there"
+    assert answer.choices[0].finish_reason == "stop"
+    assert answer.usage is not None
+    assert (answer.usage.prompt_tokens, answer.usage.completion_tokens, answer.usage.total_tokens) == (
+        4,
+        3,
+        7,
+    )
+    assert raw.headers["x-aigw-provider"] == "claude"
+    sent = _sent(anthropic_fake)
+    assert sent["headers"]["x-api-key"] == FAKE_KEY and "authorization" not in sent["headers"]
+    assert sent["headers"]["anthropic-version"] == "2023-06-01"
+    assert sent["body"] == {
+        "model": "claude-fake-sonnet",
+        "max_tokens": 50,
+        "system": [{"type": "text", "text": "be brief"}],
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "hello there"}]}],
+        "temperature": 0.3,
+    }
+
+
+def test_the_answer_parses_through_the_openai_sdks_types(anthropic_gateway: Gateway, key: str) -> None:
+    response = httpx.post(
+        f"{anthropic_gateway.v1}/chat/completions",
+        headers={"authorization": f"Bearer {key}"},
+        json={
+            "model": "claude",
+            "messages": [{"role": "user", "content": "check the shape"}],
+            "tools": [WEATHER],
+        },
+        timeout=20,
+    )
+    status, body = _raw_stream(
+        anthropic_gateway,
+        key,
+        model="claude",
+        messages=[{"role": "user", "content": "check the shape"}],
+        stream_options={"include_usage": True},
+    )
+
+    completion = ChatCompletion.model_validate(response.json())
+    assert completion.choices[0].message.tool_calls is not None
+    payloads = [event.removeprefix("data: ") for event in body.split("\n\n") if event]
+    assert status == 200 and payloads[-1] == "[DONE]" and body.count("[DONE]") == 1
+    chunks = [ChatCompletionChunk.model_validate_json(payload) for payload in payloads[:-1]]
+    assert chunks[-1].usage is not None and chunks[-1].choices == []
+
+
+def test_a_stream_passes_every_token_then_usage(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="claude",
+        messages=[{"role": "user", "content": "one two three four"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Echo: one two three four"
+    assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) == 5
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == [
+        "stop"
+    ]
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens) == (4, 5)
+
+
+def test_a_stream_without_include_usage_carries_no_usage(anthropic_gateway: Gateway, key: str) -> None:
+    status, body = _raw_stream(
+        anthropic_gateway, key, model="claude", messages=[{"role": "user", "content": "hi"}]
+    )
+
+    assert status == 200 and body.endswith("data: [DONE]\n\n")
+    assert '"usage"' not in body
+
+
+def test_parallel_tool_calls_and_their_results_round_trip(
+    client: openai.OpenAI, anthropic_fake: FakeProvider
+) -> None:
+    messages: list[Any] = [{"role": "user", "content": "weather and time?"}]
+    first = client.chat.completions.create(
+        model="claude", messages=messages, tools=[WEATHER, CLOCK], tool_choice="required"
+    )
+
+    calls = first.choices[0].message.tool_calls or []
+    assert first.choices[0].finish_reason == "tool_calls"
+    assert [call.function.name for call in calls] == ["get_weather", "get_time"]
+    assert [json.loads(call.function.arguments) for call in calls] == [
+        {"city": "sample city"},
+        {"zone": "sample zone"},
+    ]
+    assert _sent(anthropic_fake)["body"]["tool_choice"] == {"type": "any"}
+
+    messages += [
+        first.choices[0].message.model_dump(exclude_none=True),
+        *({"role": "tool", "tool_call_id": call.id, "content": f"{call.function.name} ok"} for call in calls),
+    ]
+    second = client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
+
+    assert second.choices[0].message.content == "Tool results: get_weather ok; get_time ok"
+    turns = _sent(anthropic_fake)["body"]["messages"]
+    assert [turn["role"] for turn in turns] == ["user", "assistant", "user"]
+    assert [block["type"] for block in turns[2]["content"]] == ["tool_result", "tool_result"]
+
+
+def test_a_named_tool_choice_without_parallel_calls_makes_one_call(
+    client: openai.OpenAI, anthropic_fake: FakeProvider
+) -> None:
+    answer = client.chat.completions.create(
+        model="claude",
+        messages=[{"role": "user", "content": "time?"}],
+        tools=[WEATHER, CLOCK],
+        tool_choice={"type": "function", "function": {"name": "get_time"}},
+        parallel_tool_calls=False,
+    )
+
+    assert [call.function.name for call in answer.choices[0].message.tool_calls or []] == ["get_time"]
+    assert _sent(anthropic_fake)["body"]["tool_choice"] == {
+        "type": "tool",
+        "name": "get_time",
+        "disable_parallel_tool_use": True,
+    }
+
+
+def test_streamed_tool_calls_accumulate_into_valid_json(client: openai.OpenAI) -> None:
+    with client.chat.completions.stream(
+        model="claude", messages=[{"role": "user", "content": "weather and time"}], tools=[WEATHER, CLOCK]
+    ) as stream:
+        ids_per_index: dict[int, list[str]] = {}
+        for event in stream:
+            if event.type == "chunk" and event.chunk.choices:
+                for delta in event.chunk.choices[0].delta.tool_calls or []:
+                    ids_per_index.setdefault(delta.index, []).append(delta.id or "")
+        final = stream.get_final_completion()
+
+    calls = final.choices[0].message.tool_calls or []
+    assert final.choices[0].finish_reason == "tool_calls"
+    assert [call.function.name for call in calls] == ["get_weather", "get_time"]
+    assert [json.loads(call.function.arguments) for call in calls] == [
+        {"city": "sample city"},
+        {"zone": "sample zone"},
+    ]
+    assert sorted(ids_per_index) == [0, 1]
+    for index, ids in ids_per_index.items():
+        assert ids[0] == calls[index].id and not any(ids[1:]), "the id comes on the first delta only"
+
+
+def test_images_by_data_url_and_by_url_reach_anthropic_as_sources(
+    client: openai.OpenAI, anthropic_fake: FakeProvider
+) -> None:
+    url = f"{anthropic_fake.url}/_fake/images/cat.png"
+    answer = client.chat.completions.create(
+        model="claude",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "what is this?"},
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "low"},
+                    },
+                    {"type": "image_url", "image_url": {"url": url}},
+                ],
+            }
+        ],
+    )
+
+    assert answer.choices[0].message.content == "Echo: what is this? [2 images]"
+    # Anthropic fetches URLs itself: the gateway passes the URL on and never fetches it.
+    assert [r["path"] for r in anthropic_fake.requests()] == ["/v1/messages"]
+    assert _sent(anthropic_fake)["body"]["messages"][0]["content"][1:] == [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+        {"type": "image", "source": {"type": "url", "url": url}},
+    ]
+
+
+def test_json_schema_output_becomes_anthropics_structured_output(
+    client: openai.OpenAI, anthropic_fake: FakeProvider
+) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}},
+        "required": ["n"],
+        "additionalProperties": False,
+    }
+
+    answer = client.chat.completions.create(
+        model="claude",
+        messages=[{"role": "user", "content": "a number"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "number", "schema": schema}},
+    )
+
+    assert set(json.loads(answer.choices[0].message.content or "")) == {"n"}
+    assert _sent(anthropic_fake)["body"]["output_config"] == {
+        "format": {"type": "json_schema", "schema": schema}
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "param", "code"),
+    [
+        ({"temperature": 1.5}, "temperature", "unsupported_value"),
+        ({"n": 2}, "n", "unsupported_value"),
+        ({"seed": 7}, "seed", "unsupported_parameter"),
+        ({"response_format": {"type": "json_object"}}, "response_format", "unsupported_value"),
+    ],
+)
+def test_what_anthropic_cannot_do_is_refused_before_it_is_sent(
+    client: openai.OpenAI, anthropic_fake: FakeProvider, extra: dict[str, Any], param: str, code: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="claude", messages=[{"role": "user", "content": "x"}], **extra)
+
+    assert caught.value.code == code
+    assert isinstance(caught.value.body, dict) and caught.value.body["param"] == param
+    assert anthropic_fake.requests() == []
+
+
+def test_a_rejection_by_anthropic_is_mapped_without_the_key(anthropic_gateway: Gateway, key: str) -> None:
+    response = httpx.post(
+        f"{anthropic_gateway.v1}/chat/completions",
+        headers={"authorization": f"Bearer {key}"},
+        json={
+            "model": "claude",
+            "messages": [
+                {"role": "user", "content": "x"},
+                {"role": "tool", "tool_call_id": "call_x", "content": "y"},
+            ],
+        },
+        timeout=20,
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "upstream_invalid_request" and "tool_use_id" in error["message"]
+    assert FAKE_KEY not in response.text
+
+
+def test_a_rate_limit_reaches_the_client_with_its_retry_after(
+    client: openai.OpenAI, anthropic_fake: FakeProvider
+) -> None:
+    anthropic_fake.knobs(model="claude-faulty", fault="429", retry_after=7)
+
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(model="claude-faulty", messages=[{"role": "user", "content": "x"}])
+
+    assert caught.value.code == "upstream_rate_limited"
+    assert caught.value.response.headers["retry-after"] == "7"
+
+
+def test_anthropics_529_overloaded_is_a_503(client: openai.OpenAI, anthropic_fake: FakeProvider) -> None:
+    anthropic_fake.knobs(model="claude-faulty", fault="503")
+
+    with pytest.raises(openai.InternalServerError) as caught:
+        client.chat.completions.create(model="claude-faulty", messages=[{"role": "user", "content": "x"}])
+
+    assert caught.value.status_code == 503 and caught.value.code == "upstream_overloaded"
+    assert [r["path"] for r in anthropic_fake.requests()] == ["/v1/messages"]
+
+
+def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
+    anthropic_gateway: Gateway, key: str, anthropic_fake: FakeProvider
+) -> None:
+    anthropic_fake.knobs(model="claude-faulty", fault="drop", drop_after_chunks=5)
+
+    status, body = _raw_stream(
+        anthropic_gateway, key, model="claude-faulty", messages=[{"role": "user", "content": "a b c d e f"}]
+    )
+
+    assert status == 200
+    events = [event for event in body.split("\n\n") if event]
+    # message_start, block start, ping, two text deltas: the role chunk and two tokens, then the error.
+    assert [
+        json.loads(e.removeprefix("data: "))["choices"][0]["delta"].get("content") for e in events[:-1]
+    ] == [
+        "",
+        "Echo:",
+        " a",
+    ]
+    assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
+    assert "[DONE]" not in body
