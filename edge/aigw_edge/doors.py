@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aigw.router.v1 import router_pb2
+from aigw_runtime.anthropic_messages import decode_count_tokens_request, decode_messages_request
 from aigw_runtime.errors import InvalidRequestError
 from aigw_runtime.openai_chat import decode_chat_request
 from aigw_runtime.openai_embeddings import decode_embeddings_request
@@ -44,5 +45,22 @@ def _embeddings_facts(body: bytes) -> RoutingFacts:
     return RoutingFacts(model=decode_embeddings_request(body).model, stream=False, include_usage=False)
 
 
+def _anthropic_messages_facts(body: bytes) -> RoutingFacts:
+    request = decode_messages_request(body)
+    stream = bool(request.stream)
+    # Anthropic's stream always reports usage (message_start and message_delta).
+    return RoutingFacts(model=request.model, stream=stream, include_usage=stream)
+
+
+def _anthropic_count_tokens_facts(body: bytes) -> RoutingFacts:
+    return RoutingFacts(model=decode_count_tokens_request(body).model, stream=False, include_usage=False)
+
+
 CHAT = Door("chat.completions", router_pb2.OPERATION_CHAT_COMPLETIONS, _chat_facts)
 EMBEDDINGS = Door("embeddings", router_pb2.OPERATION_EMBEDDINGS, _embeddings_facts)
+ANTHROPIC_MESSAGES = Door(
+    "anthropic.messages", router_pb2.OPERATION_ANTHROPIC_MESSAGES, _anthropic_messages_facts
+)
+ANTHROPIC_COUNT_TOKENS = Door(
+    "anthropic.count_tokens", router_pb2.OPERATION_ANTHROPIC_COUNT_TOKENS, _anthropic_count_tokens_facts
+)

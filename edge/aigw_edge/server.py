@@ -18,10 +18,10 @@ import uvicorn
 from aigw.inference.v1 import inference_pb2, inference_pb2_grpc
 from aigw_edge.backends import Backends
 from aigw_edge.context import RequestIds
-from aigw_edge.doors import CHAT, EMBEDDINGS
+from aigw_edge.doors import ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES, CHAT, EMBEDDINGS
 from aigw_edge.http.admin import Admin
 from aigw_edge.http.app import EdgeApp
-from aigw_edge.http.dialects import OpenAIDialect
+from aigw_edge.http.dialects import AnthropicDialect, OpenAIDialect
 from aigw_edge.http.endpoint import ModelEndpoint
 from aigw_edge.http.health import Health
 from aigw_edge.http.models import Models
@@ -60,9 +60,12 @@ async def run(ctx: ServiceContext) -> None:
     pipeline = ChatPipeline(backends, router, admission, principals, catalog, usage)
     health = Health(backends, catalog)
     request_ids = RequestIds()
+    max_body = settings.max_body_bytes
     app = EdgeApp(
-        chat=ModelEndpoint(pipeline, CHAT, OpenAIDialect(), settings.max_body_bytes),
-        embeddings=ModelEndpoint(pipeline, EMBEDDINGS, OpenAIDialect(), settings.max_body_bytes),
+        chat=ModelEndpoint(pipeline, CHAT, OpenAIDialect(), max_body),
+        embeddings=ModelEndpoint(pipeline, EMBEDDINGS, OpenAIDialect(), max_body),
+        anthropic_messages=ModelEndpoint(pipeline, ANTHROPIC_MESSAGES, AnthropicDialect(), max_body),
+        anthropic_count_tokens=ModelEndpoint(pipeline, ANTHROPIC_COUNT_TOKENS, AnthropicDialect(), max_body),
         models=Models(principals, catalog),
         admin=Admin(backends, principals),
         health=health,

@@ -12,7 +12,8 @@ from opentelemetry.trace import SpanKind
 
 from aigw_edge.context import RequestContext, RequestIds
 from aigw_edge.http.admin import Admin
-from aigw_edge.http.asgi import ClientGone, Receive, Scope, Send, headers_dict, send_bytes, send_error
+from aigw_edge.http.asgi import ClientGone, Receive, Scope, Send, headers_dict, send_bytes
+from aigw_edge.http.dialects import AnthropicDialect, Dialect, OpenAIDialect, send_error
 from aigw_edge.http.endpoint import ModelEndpoint
 from aigw_edge.http.health import Health
 from aigw_edge.http.models import Models
@@ -24,14 +25,27 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Scope, Receive, Send, RequestContext], Awaitable[None]]
 ParamHandler = Callable[[Scope, Receive, Send, RequestContext, str], Awaitable[None]]
 
+ANTHROPIC_MESSAGES_PATH = "/v1/messages"
+_OPENAI = OpenAIDialect()
+_ANTHROPIC = AnthropicDialect()
+
+
+def dialect_for(path: str) -> Dialect:
+    """The dialect of the door a path belongs to: Anthropic's under /v1/messages, OpenAI's elsewhere."""
+    if path == ANTHROPIC_MESSAGES_PATH or path.startswith(ANTHROPIC_MESSAGES_PATH + "/"):
+        return _ANTHROPIC
+    return _OPENAI
+
 
 class EdgeApp:
-    """Dispatches on (method, path); every failure leaves as OpenAI's error JSON."""
+    """Dispatches on (method, path); every failure leaves in the error shape of the path's door."""
 
     def __init__(
         self,
         chat: ModelEndpoint,
         embeddings: ModelEndpoint,
+        anthropic_messages: ModelEndpoint,
+        anthropic_count_tokens: ModelEndpoint,
         models: Models,
         admin: Admin,
         health: Health,
@@ -46,6 +60,8 @@ class EdgeApp:
             ("POST", "/chat/completions"): chat,
             ("POST", "/v1/embeddings"): embeddings,
             ("POST", "/embeddings"): embeddings,
+            ("POST", ANTHROPIC_MESSAGES_PATH): anthropic_messages,
+            ("POST", ANTHROPIC_MESSAGES_PATH + "/count_tokens"): anthropic_count_tokens,
             ("GET", "/v1/models"): models.list,
             ("GET", "/healthz"): health.alive,
             ("GET", "/readyz"): health.ready,
@@ -102,12 +118,11 @@ class EdgeApp:
         except ClientGone:
             ctx.status = 499
         except GatewayError as error:
-            ctx.status = error.status
-            await send_error(send, error, ctx.headers)
+            ctx.status = await send_error(send, dialect_for(path), error, ctx.headers)
         except Exception:
             log.exception("unhandled error on %s %s", method, path)
-            ctx.status = 500
-            await send_error(send, InternalError("Internal gateway error."), ctx.headers)
+            internal = InternalError("Internal gateway error.")
+            ctx.status = await send_error(send, dialect_for(path), internal, ctx.headers)
 
     def _no_route(self, method: str, path: str) -> GatewayError:
         known = path in self._paths or any(path.startswith(p) for _, p, _ in self._prefixed)

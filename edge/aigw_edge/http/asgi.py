@@ -1,4 +1,4 @@
-"""The few ASGI primitives the edge needs: read a body, send JSON, send an error.
+"""The few ASGI primitives the edge needs: read a body, send JSON (errors: `dialects.send_error`).
 
 A framework's routing and middleware would cost more per request than the
 whole gateway budget allows, so the edge speaks ASGI directly.
@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from aigw_runtime.errors import GatewayError, RequestTooLargeError, openai_error_body, retry_after_header
+from aigw_runtime.errors import RequestTooLargeError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -92,12 +92,3 @@ async def send_bytes(
 
 async def send_json(send: Send, status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()) -> None:
     await send_bytes(send, status, orjson.dumps(payload), headers)
-
-
-async def send_error(send: Send, error: GatewayError, headers: Iterable[tuple[str, str]] = ()) -> None:
-    """OpenAI's error JSON with the error's status and, when set, Retry-After."""
-    extra = list(headers)
-    retry_after = retry_after_header(error)
-    if retry_after is not None:
-        extra.append(("retry-after", retry_after))
-    await send_bytes(send, error.status, openai_error_body(error), extra)

@@ -7,9 +7,9 @@ import asyncio
 from aigw_edge.context import RequestContext
 from aigw_edge.doors import Door
 from aigw_edge.http.asgi import Receive, Scope, Send, bearer_token, encode_headers, read_body, send_bytes
-from aigw_edge.http.dialects import Dialect
+from aigw_edge.http.dialects import Dialect, send_error
 from aigw_edge.pipeline import ChatPipeline, ChatStream
-from aigw_runtime.errors import GatewayError, retry_after_header
+from aigw_runtime.errors import GatewayError
 
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -43,19 +43,11 @@ class ModelEndpoint:
                     return
                 stream = await self._pipeline.open_stream(ctx, prepared)
             except GatewayError as error:
-                ctx.status = error.status
-                await self._send_error(send, error, ctx)
+                ctx.status = await send_error(send, self._dialect, error, ctx.headers)
                 return
             await self._relay(receive, send, ctx, stream)
         finally:
             self._pipeline.finish(ctx)
-
-    async def _send_error(self, send: Send, error: GatewayError, ctx: RequestContext) -> None:
-        headers = list(ctx.headers)
-        retry_after = retry_after_header(error)
-        if retry_after is not None:
-            headers.append(("retry-after", retry_after))
-        await send_bytes(send, error.status, self._dialect.error_body(error), headers)
 
     async def _relay(self, receive: Receive, send: Send, ctx: RequestContext, stream: ChatStream) -> None:
         await send(
@@ -80,7 +72,7 @@ class ModelEndpoint:
             if isinstance(error, asyncio.CancelledError):
                 raise
             # The status line is gone: the error travels as an event, and no end marker follows.
-            ctx.status = error.status
+            ctx.status = self._dialect.status(error)
             await send(
                 {"type": "http.response.body", "body": self._dialect.error_event(error), "more_body": False}
             )

@@ -7,6 +7,7 @@ from typing import Any, Literal
 import msgspec
 
 from aigw_edge.http.admin import CreateKeyBody
+from aigw_edge.http.openapi_anthropic import anthropic_components, anthropic_paths
 from aigw_runtime.openai_chat import ChatCompletionRequest, FunctionCall
 
 
@@ -144,6 +145,7 @@ def build_openapi(version: str) -> dict[str, Any]:
                 "responses": {"200": chat_answer, **_errors(400, 401, 404, 413, 429, 502, 503, 504)},
             }
         },
+        **anthropic_paths([{"bearer": []}, {"apiKey": []}]),
         "/v1/models": {
             "get": {
                 "summary": "List the models this key may use",
@@ -235,10 +237,17 @@ def build_openapi(version: str) -> dict[str, Any]:
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "aigw", "version": version, "description": "An OpenAI-compatible AI gateway."},
+        "info": {
+            "title": "aigw",
+            "version": version,
+            "description": "An AI gateway with OpenAI-compatible endpoints and Anthropic's Messages API.",
+        },
         "paths": paths,
         "components": {
-            "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {**components, **anthropic_components()},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+            },
         },
     }
