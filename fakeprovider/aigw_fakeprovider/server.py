@@ -24,6 +24,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from aigw_fakeprovider._http import CLOSE_CONNECTION
 from aigw_fakeprovider.anthropic import AnthropicProtocol
 from aigw_fakeprovider.app import FakeProviderApp, WireProtocol
+from aigw_fakeprovider.cohere import CohereProtocol
 from aigw_fakeprovider.control import ControlApi
 from aigw_fakeprovider.faults import FaultPlanner
 from aigw_fakeprovider.knobs import KnobBoard, Knobs
@@ -53,6 +54,7 @@ def build_app(settings: ServerSettings, clock: Clock | None = None) -> FakeProvi
     protocols: list[WireProtocol] = [
         OpenAIProtocol(api_key=settings.api_key, planner=planner, clock=clock),
         AnthropicProtocol(api_key=settings.api_key, planner=planner),
+        CohereProtocol(api_key=settings.api_key, planner=planner),
     ]
     return FakeProviderApp(
         protocols=protocols,

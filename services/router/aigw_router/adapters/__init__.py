@@ -14,6 +14,7 @@ from aigw_router.adapters.base import (
     TokenUsage,
     UpstreamRequest,
 )
+from aigw_router.adapters.cohere import CohereAdapter
 from aigw_router.adapters.openai import OpenAIAdapter
 from aigw_router.adapters.presets import PRESETS, PresetAdapter
 
@@ -21,6 +22,7 @@ ADAPTER_TYPES: dict[str, type[ProviderAdapter]] = {
     "openai": OpenAIAdapter,
     "openai-compatible": OpenAIAdapter,
     "anthropic": AnthropicAdapter,
+    "cohere": CohereAdapter,
     **{kind: PresetAdapter for kind in PRESETS},
 }
 
