@@ -36,6 +36,8 @@ class Request:
     headers: Mapping[str, str]
     body: bytes
     path_params: Mapping[str, str] = field(default_factory=dict)
+    # The raw query string (`api-version=2024-10-21`), without the `?`.
+    query: str = ""
 
     def with_path_params(self, params: Mapping[str, str]) -> Request:
         return dataclasses.replace(self, path_params=params)
@@ -63,6 +65,7 @@ async def read_request(scope: Scope, receive: Receive) -> Request:
         path=scope["path"],
         headers=_headers(scope.get("headers", ())),
         body=b"".join(chunks),
+        query=scope.get("query_string", b"").decode("latin-1"),
     )
 
 

@@ -24,6 +24,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from aigw_fakeprovider._http import CLOSE_CONNECTION
 from aigw_fakeprovider.anthropic import AnthropicProtocol
 from aigw_fakeprovider.app import FakeProviderApp, WireProtocol
+from aigw_fakeprovider.azure import AzureOpenAIProtocol
+from aigw_fakeprovider.azure_entra import EntraTokenProtocol, TokenIssuer
 from aigw_fakeprovider.cohere import CohereProtocol
 from aigw_fakeprovider.control import ControlApi
 from aigw_fakeprovider.faults import FaultPlanner
@@ -51,10 +53,13 @@ def build_app(settings: ServerSettings, clock: Clock | None = None) -> FakeProvi
     planner = FaultPlanner(board)
     recorder = RequestRecorder()
     clock = clock or SystemClock()
+    entra_tokens = TokenIssuer(clock)
     protocols: list[WireProtocol] = [
         OpenAIProtocol(api_key=settings.api_key, planner=planner, clock=clock),
         AnthropicProtocol(api_key=settings.api_key, planner=planner),
         CohereProtocol(api_key=settings.api_key, planner=planner),
+        AzureOpenAIProtocol(api_key=settings.api_key, planner=planner, clock=clock, issuer=entra_tokens),
+        EntraTokenProtocol(client_secret=settings.api_key, issuer=entra_tokens),
     ]
     return FakeProviderApp(
         protocols=protocols,

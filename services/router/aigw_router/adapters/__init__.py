@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aigw_router.adapters.anthropic import AnthropicAdapter
+from aigw_router.adapters.azure import AzureOpenAIAdapter
 from aigw_router.adapters.base import (
     AdapterServices,
     ChatCall,
@@ -22,6 +23,7 @@ ADAPTER_TYPES: dict[str, type[ProviderAdapter]] = {
     "openai": OpenAIAdapter,
     "openai-compatible": OpenAIAdapter,
     "anthropic": AnthropicAdapter,
+    "azure-openai": AzureOpenAIAdapter,
     "cohere": CohereAdapter,
     **{kind: PresetAdapter for kind in PRESETS},
 }
