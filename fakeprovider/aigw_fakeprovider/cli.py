@@ -11,6 +11,7 @@ import argparse
 import os
 from collections.abc import Sequence
 
+from aigw_fakeprovider.google_oauth import ServiceAccount, ServiceAccountError
 from aigw_fakeprovider.knobs import FaultKind, KnobError, Knobs, parse_knob_changes
 from aigw_fakeprovider.server import ServerSettings, run
 
@@ -56,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--drop-after-chunks", type=int, default=defaults.drop_after_chunks, help="chunks sent before a drop"
     )
+    parser.add_argument(
+        "--google-service-account",
+        metavar="FILE",
+        help="a Google service-account key (JSON): the OAuth token endpoint accepts its JWTs (Vertex AI)",
+    )
     return parser
 
 
@@ -81,7 +87,18 @@ def settings_from_args(argv: Sequence[str]) -> ServerSettings:
         parser.error(str(error))
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be between 0 and 65535, got {args.port}")
-    return ServerSettings(host=args.host, port=args.port, api_key=args.api_key or None, knobs=knobs)
+    if args.google_service_account:
+        try:
+            ServiceAccount.from_file(args.google_service_account)
+        except ServiceAccountError as error:
+            parser.error(f"--google-service-account: {error}")
+    return ServerSettings(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key or None,
+        knobs=knobs,
+        google_service_account=args.google_service_account or None,
+    )
 
 
 def main(argv: Sequence[str]) -> int:

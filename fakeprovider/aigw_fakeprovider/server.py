@@ -29,6 +29,9 @@ from aigw_fakeprovider.azure_entra import EntraTokenProtocol, TokenIssuer
 from aigw_fakeprovider.cohere import CohereProtocol
 from aigw_fakeprovider.control import ControlApi
 from aigw_fakeprovider.faults import FaultPlanner
+from aigw_fakeprovider.gemini import GeminiProtocol
+from aigw_fakeprovider.gemini_vertex import VertexProtocol
+from aigw_fakeprovider.google_oauth import GoogleOAuthProtocol, ServiceAccount, TokenStore
 from aigw_fakeprovider.knobs import KnobBoard, Knobs
 from aigw_fakeprovider.openai import OpenAIProtocol
 from aigw_fakeprovider.recorder import RequestRecorder
@@ -45,6 +48,8 @@ class ServerSettings:
     port: int = 9999
     api_key: str | None = None
     knobs: Knobs = field(default_factory=Knobs)
+    # A Google service-account key file: Vertex AI's token endpoint verifies JWTs against its key.
+    google_service_account: str | None = None
 
 
 def build_app(settings: ServerSettings, clock: Clock | None = None) -> FakeProviderApp:
@@ -54,12 +59,19 @@ def build_app(settings: ServerSettings, clock: Clock | None = None) -> FakeProvi
     recorder = RequestRecorder()
     clock = clock or SystemClock()
     entra_tokens = TokenIssuer(clock)
+    google_tokens = TokenStore(clock)
+    google_account = (
+        ServiceAccount.from_file(settings.google_service_account) if settings.google_service_account else None
+    )
     protocols: list[WireProtocol] = [
         OpenAIProtocol(api_key=settings.api_key, planner=planner, clock=clock),
         AnthropicProtocol(api_key=settings.api_key, planner=planner),
         CohereProtocol(api_key=settings.api_key, planner=planner),
         AzureOpenAIProtocol(api_key=settings.api_key, planner=planner, clock=clock, issuer=entra_tokens),
         EntraTokenProtocol(client_secret=settings.api_key, issuer=entra_tokens),
+        GeminiProtocol(api_key=settings.api_key, planner=planner),
+        VertexProtocol(tokens=google_tokens, account=google_account, planner=planner, clock=clock),
+        GoogleOAuthProtocol(account=google_account, tokens=google_tokens, clock=clock),
     ]
     return FakeProviderApp(
         protocols=protocols,

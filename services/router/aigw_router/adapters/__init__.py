@@ -16,8 +16,10 @@ from aigw_router.adapters.base import (
     UpstreamRequest,
 )
 from aigw_router.adapters.cohere import CohereAdapter
+from aigw_router.adapters.gemini import GeminiAdapter
 from aigw_router.adapters.openai import OpenAIAdapter
 from aigw_router.adapters.presets import PRESETS, PresetAdapter
+from aigw_router.adapters.vertex import VertexAdapter
 
 ADAPTER_TYPES: dict[str, type[ProviderAdapter]] = {
     "openai": OpenAIAdapter,
@@ -25,6 +27,8 @@ ADAPTER_TYPES: dict[str, type[ProviderAdapter]] = {
     "anthropic": AnthropicAdapter,
     "azure-openai": AzureOpenAIAdapter,
     "cohere": CohereAdapter,
+    "gemini": GeminiAdapter,
+    "vertex": VertexAdapter,
     **{kind: PresetAdapter for kind in PRESETS},
 }
 

@@ -1,0 +1,105 @@
+"""Gemini on Vertex AI (`type: vertex`): the Gemini request at a project's regional endpoint.
+
+Chat is Gemini's (see `gemini.py`) at
+`{base}/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:generateContent`
+(and `:streamGenerateContent?alt=sse`), where the base is
+`https://{region}-aiplatform.googleapis.com` (`https://aiplatform.googleapis.com`
+for the `global` location) unless `base_url` replaces it. Requests carry an
+OAuth bearer token made from `service_account` (see `vertex_auth.py`); a 401
+makes the adapter forget its token, so the next request gets a fresh one.
+
+Embeddings use `:predict` on the text-embedding models: `instances` of
+`{"content": text}` (at most 250), `parameters.outputDimensionality` for
+`dimensions`; the predictions carry each input's token count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from aigw_router.adapters.base import CompletionResult, EmbeddingsCall, TokenUsage, UpstreamRequest
+from aigw_router.adapters.gemini import GeminiAdapter
+from aigw_router.adapters.gemini_stream import embedding_list
+from aigw_router.adapters.vertex_auth import ServiceAccountTokens, parse_service_account
+from aigw_runtime.config import ConfigError, ProviderConfig
+from aigw_runtime.errors import GatewayError, UpstreamError
+from aigw_runtime.secrets import resolve_secret
+
+_MAX_INSTANCES = 250
+_TOKEN_TIMEOUT_S = 30.0
+
+
+class VertexAdapter(GeminiAdapter):
+    """`type: vertex`: Gemini on Vertex AI in `project` and `region`, OAuth tokens from `service_account`."""
+
+    tokens: ServiceAccountTokens
+
+    def credentials(self, provider: ProviderConfig) -> dict[str, str]:
+        if provider.project is None or provider.region is None:
+            raise ConfigError(f"provider {self.name}: type vertex needs project and region (the location)")
+        if provider.service_account is None:
+            raise ConfigError(
+                f"provider {self.name}: type vertex needs service_account (a key JSON reference)"
+            )
+        region = provider.region
+        if provider.base_url is None:
+            host = (
+                "aiplatform.googleapis.com" if region == "global" else f"{region}-aiplatform.googleapis.com"
+            )
+            self.base_url = f"https://{host}"
+        self._location = f"projects/{quote(provider.project)}/locations/{quote(region)}"
+        self.tokens = ServiceAccountTokens(
+            parse_service_account(resolve_secret(provider.service_account), self.name),
+            http=self.services.http,
+            provider=self.name,
+            clock=self.clock,
+            token_url=provider.token_url,
+            timeout=httpx.Timeout(
+                min(provider.timeout_s, _TOKEN_TIMEOUT_S), connect=provider.connect_timeout_s
+            ),
+        )
+        return {}
+
+    def model_url(self, model: str, method: str) -> str:
+        if model.startswith("projects/"):
+            path = model
+        elif model.startswith("publishers/"):
+            path = f"{self._location}/{model}"
+        else:
+            path = f"{self._location}/publishers/google/models/{model}"
+        return f"{self.base_url}/v1/{quote(path, safe='/')}:{method}"
+
+    async def auth_headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {await self.tokens.token()}"}
+
+    def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
+        if status == 401:
+            # The token was revoked or expired early: the next request gets a fresh one.
+            self.tokens.invalidate()
+        return super().map_error(status, headers, content)
+
+    async def build_embeddings(self, call: EmbeddingsCall) -> UpstreamRequest:
+        texts, dimensions = self.embedding_texts(call, _MAX_INSTANCES)
+        body: dict[str, Any] = {"instances": [{"content": text} for text in texts]}
+        if dimensions:
+            body["parameters"] = {"outputDimensionality": dimensions}
+        return await self._request(self.model_url(call.upstream_model, "predict"), body)
+
+    def parse_embeddings(self, content: bytes, call: EmbeddingsCall) -> CompletionResult:
+        predictions = self.json_object(content).get("predictions")
+        if not isinstance(predictions, list):
+            raise UpstreamError(f"Provider {self.name} sent a response that is not a list of predictions.")
+        vectors: list[Any] = []
+        tokens = 0
+        for prediction in predictions:
+            embeddings = prediction.get("embeddings") if isinstance(prediction, dict) else None
+            embeddings = embeddings if isinstance(embeddings, dict) else {}
+            vectors.append(embeddings.get("values"))
+            statistics = embeddings.get("statistics")
+            count = statistics.get("token_count") if isinstance(statistics, dict) else None
+            tokens += int(count) if isinstance(count, int | float) and not isinstance(count, bool) else 0
+        usage = TokenUsage(prompt_tokens=tokens, total_tokens=tokens)
+        return CompletionResult(body=embedding_list(vectors, call, self.name, tokens), usage=usage)
