@@ -38,6 +38,8 @@ class Request:
     path_params: Mapping[str, str] = field(default_factory=dict)
     # The raw query string (`api-version=2024-10-21`), without the `?`.
     query: str = ""
+    # The path as it arrived, still percent-encoded: what SigV4 signs, and where `%2F` differs from `/`.
+    raw_path: str = ""
 
     def with_path_params(self, params: Mapping[str, str]) -> Request:
         return dataclasses.replace(self, path_params=params)
@@ -66,6 +68,7 @@ async def read_request(scope: Scope, receive: Receive) -> Request:
         headers=_headers(scope.get("headers", ())),
         body=b"".join(chunks),
         query=scope.get("query_string", b"").decode("latin-1"),
+        raw_path=(scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1"),
     )
 
 

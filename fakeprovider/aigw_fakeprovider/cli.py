@@ -57,6 +57,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--drop-after-chunks", type=int, default=defaults.drop_after_chunks, help="chunks sent before a drop"
     )
+    aws = ServerSettings()
+    parser.add_argument(
+        "--aws-access-key-id",
+        default=aws.aws_access_key_id,
+        help="the AWS access key id Bedrock's SigV4 signatures must use (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--aws-secret-access-key", default=aws.aws_secret_access_key, help="the secret key of that key id"
+    )
+    parser.add_argument(
+        "--aws-session-token", default=aws.aws_session_token, help="the session token signed requests carry"
+    )
+    parser.add_argument(
+        "--aws-region",
+        default=aws.aws_region,
+        help="the region Bedrock's signatures are scoped to, 'any' for every one (default: %(default)s)",
+    )
     parser.add_argument(
         "--google-service-account",
         metavar="FILE",
@@ -97,6 +114,10 @@ def settings_from_args(argv: Sequence[str]) -> ServerSettings:
         port=args.port,
         api_key=args.api_key or None,
         knobs=knobs,
+        aws_access_key_id=args.aws_access_key_id,
+        aws_secret_access_key=args.aws_secret_access_key,
+        aws_session_token=args.aws_session_token or None,
+        aws_region=None if args.aws_region == "any" else args.aws_region,
         google_service_account=args.google_service_account or None,
     )
 

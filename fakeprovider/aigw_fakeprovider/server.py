@@ -26,6 +26,8 @@ from aigw_fakeprovider.anthropic import AnthropicProtocol
 from aigw_fakeprovider.app import FakeProviderApp, WireProtocol
 from aigw_fakeprovider.azure import AzureOpenAIProtocol
 from aigw_fakeprovider.azure_entra import EntraTokenProtocol, TokenIssuer
+from aigw_fakeprovider.bedrock import BedrockProtocol
+from aigw_fakeprovider.bedrock_sigv4 import AwsCredentials
 from aigw_fakeprovider.cohere import CohereProtocol
 from aigw_fakeprovider.control import ControlApi
 from aigw_fakeprovider.faults import FaultPlanner
@@ -48,6 +50,11 @@ class ServerSettings:
     port: int = 9999
     api_key: str | None = None
     knobs: Knobs = field(default_factory=Knobs)
+    # The one AWS identity Bedrock's SigV4 signatures are checked against (aws_region None: any region).
+    aws_access_key_id: str = "AKIDFAKEPROVIDER0000"
+    aws_secret_access_key: str = "fake-aws-secret-access-key"
+    aws_session_token: str | None = None
+    aws_region: str | None = "us-east-1"
     # A Google service-account key file: Vertex AI's token endpoint verifies JWTs against its key.
     google_service_account: str | None = None
 
@@ -72,6 +79,15 @@ def build_app(settings: ServerSettings, clock: Clock | None = None) -> FakeProvi
         GeminiProtocol(api_key=settings.api_key, planner=planner),
         VertexProtocol(tokens=google_tokens, account=google_account, planner=planner, clock=clock),
         GoogleOAuthProtocol(account=google_account, tokens=google_tokens, clock=clock),
+        BedrockProtocol(
+            api_key=settings.api_key,
+            credentials=AwsCredentials(
+                settings.aws_access_key_id, settings.aws_secret_access_key, settings.aws_session_token
+            ),
+            region=settings.aws_region,
+            planner=planner,
+            clock=clock,
+        ),
     ]
     return FakeProviderApp(
         protocols=protocols,

@@ -15,6 +15,7 @@ from aigw_router.adapters.base import (
     TokenUsage,
     UpstreamRequest,
 )
+from aigw_router.adapters.bedrock import BedrockAdapter
 from aigw_router.adapters.cohere import CohereAdapter
 from aigw_router.adapters.gemini import GeminiAdapter
 from aigw_router.adapters.openai import OpenAIAdapter
@@ -26,6 +27,7 @@ ADAPTER_TYPES: dict[str, type[ProviderAdapter]] = {
     "openai-compatible": OpenAIAdapter,
     "anthropic": AnthropicAdapter,
     "azure-openai": AzureOpenAIAdapter,
+    "bedrock": BedrockAdapter,
     "cohere": CohereAdapter,
     "gemini": GeminiAdapter,
     "vertex": VertexAdapter,
