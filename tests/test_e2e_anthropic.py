@@ -9,8 +9,6 @@ gateway must translate back into OpenAI's.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,9 +16,10 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from harness import FAKE_KEY, FakeProvider, Gateway, start_fake_provider, start_gateway
+from chat_samples import CLOCK, PNG_BASE64, WEATHER
+from harness import FAKE_KEY, FakeProvider, Gateway
 
-CONFIG = """\
+SUITE_CONFIG = """\
 providers:
   - name: claude
     type: anthropic
@@ -33,57 +32,17 @@ models:
   - name: claude-faulty
     deployments: [{{provider: claude, model: claude-faulty}}]
 """
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-WEATHER: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-CLOCK: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_time",
-        "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]},
-    },
-}
 
 
 @pytest.fixture(scope="module")
-def anthropic_fake() -> Iterator[FakeProvider]:
-    fake = start_fake_provider()
-    yield fake
-    fake.process.terminate()
-    fake.process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def anthropic_gateway(
-    tmp_path_factory: pytest.TempPathFactory, anthropic_fake: FakeProvider
-) -> Iterator[Gateway]:
-    tmp: Path = tmp_path_factory.mktemp("gw-anthropic")
-    gateway = start_gateway(tmp, anthropic_fake, "embedded", None, config_template=CONFIG)
-    yield gateway
-    status = gateway.stop()
-    assert status == 0, "".join(gateway.log)
-
-
-@pytest.fixture(autouse=True)
-def _reset_fake(anthropic_fake: FakeProvider) -> None:
-    anthropic_fake.reset()
-
-
-@pytest.fixture(scope="module")
-def key(anthropic_gateway: Gateway) -> str:
-    secret: str = anthropic_gateway.create_key("anthropic", models=["claude", "claude-faulty"])["key"]
+def key(suite_gateway: Gateway) -> str:
+    secret: str = suite_gateway.create_key("anthropic", models=["claude", "claude-faulty"])["key"]
     return secret
 
 
 @pytest.fixture
-def client(anthropic_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=anthropic_gateway.v1, api_key=key, max_retries=0, timeout=20)
+def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
 
 
 def _sent(fake: FakeProvider) -> dict[str, Any]:
@@ -105,7 +64,7 @@ def _raw_stream(gateway: Gateway, key: str, **body: Any) -> tuple[int, str]:
 
 
 def test_a_chat_answer_comes_back_in_openais_shape(
-    client: openai.OpenAI, anthropic_gateway: Gateway, anthropic_fake: FakeProvider
+    client: openai.OpenAI, suite_gateway: Gateway, suite_fake: FakeProvider
 ) -> None:
     raw = client.chat.completions.with_raw_response.create(
         model="claude",
@@ -125,7 +84,7 @@ def test_a_chat_answer_comes_back_in_openais_shape(
         7,
     )
     assert raw.headers["x-aigw-provider"] == "claude"
-    sent = _sent(anthropic_fake)
+    sent = _sent(suite_fake)
     assert sent["headers"]["x-api-key"] == FAKE_KEY and "authorization" not in sent["headers"]
     assert sent["headers"]["anthropic-version"] == "2023-06-01"
     assert sent["body"] == {
@@ -137,9 +96,9 @@ def test_a_chat_answer_comes_back_in_openais_shape(
     }
 
 
-def test_the_answer_parses_through_the_openai_sdks_types(anthropic_gateway: Gateway, key: str) -> None:
+def test_the_answer_parses_through_the_openai_sdks_types(suite_gateway: Gateway, key: str) -> None:
     response = httpx.post(
-        f"{anthropic_gateway.v1}/chat/completions",
+        f"{suite_gateway.v1}/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json={
             "model": "claude",
@@ -149,7 +108,7 @@ def test_the_answer_parses_through_the_openai_sdks_types(anthropic_gateway: Gate
         timeout=20,
     )
     status, body = _raw_stream(
-        anthropic_gateway,
+        suite_gateway,
         key,
         model="claude",
         messages=[{"role": "user", "content": "check the shape"}],
@@ -183,9 +142,9 @@ def test_a_stream_passes_every_token_then_usage(client: openai.OpenAI) -> None:
     assert (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens) == (4, 5)
 
 
-def test_a_stream_without_include_usage_carries_no_usage(anthropic_gateway: Gateway, key: str) -> None:
+def test_a_stream_without_include_usage_carries_no_usage(suite_gateway: Gateway, key: str) -> None:
     status, body = _raw_stream(
-        anthropic_gateway, key, model="claude", messages=[{"role": "user", "content": "hi"}]
+        suite_gateway, key, model="claude", messages=[{"role": "user", "content": "hi"}]
     )
 
     assert status == 200 and body.endswith("data: [DONE]\n\n")
@@ -193,7 +152,7 @@ def test_a_stream_without_include_usage_carries_no_usage(anthropic_gateway: Gate
 
 
 def test_parallel_tool_calls_and_their_results_round_trip(
-    client: openai.OpenAI, anthropic_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     messages: list[Any] = [{"role": "user", "content": "weather and time?"}]
     first = client.chat.completions.create(
@@ -207,7 +166,7 @@ def test_parallel_tool_calls_and_their_results_round_trip(
         {"city": "sample city"},
         {"zone": "sample zone"},
     ]
-    assert _sent(anthropic_fake)["body"]["tool_choice"] == {"type": "any"}
+    assert _sent(suite_fake)["body"]["tool_choice"] == {"type": "any"}
 
     messages += [
         first.choices[0].message.model_dump(exclude_none=True),
@@ -216,13 +175,13 @@ def test_parallel_tool_calls_and_their_results_round_trip(
     second = client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
 
     assert second.choices[0].message.content == "Tool results: get_weather ok; get_time ok"
-    turns = _sent(anthropic_fake)["body"]["messages"]
+    turns = _sent(suite_fake)["body"]["messages"]
     assert [turn["role"] for turn in turns] == ["user", "assistant", "user"]
     assert [block["type"] for block in turns[2]["content"]] == ["tool_result", "tool_result"]
 
 
 def test_a_named_tool_choice_without_parallel_calls_makes_one_call(
-    client: openai.OpenAI, anthropic_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     answer = client.chat.completions.create(
         model="claude",
@@ -233,7 +192,7 @@ def test_a_named_tool_choice_without_parallel_calls_makes_one_call(
     )
 
     assert [call.function.name for call in answer.choices[0].message.tool_calls or []] == ["get_time"]
-    assert _sent(anthropic_fake)["body"]["tool_choice"] == {
+    assert _sent(suite_fake)["body"]["tool_choice"] == {
         "type": "tool",
         "name": "get_time",
         "disable_parallel_tool_use": True,
@@ -264,9 +223,9 @@ def test_streamed_tool_calls_accumulate_into_valid_json(client: openai.OpenAI) -
 
 
 def test_images_by_data_url_and_by_url_reach_anthropic_as_sources(
-    client: openai.OpenAI, anthropic_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    url = f"{anthropic_fake.url}/_fake/images/cat.png"
+    url = f"{suite_fake.url}/_fake/images/cat.png"
     answer = client.chat.completions.create(
         model="claude",
         messages=[
@@ -276,7 +235,7 @@ def test_images_by_data_url_and_by_url_reach_anthropic_as_sources(
                     {"type": "text", "text": "what is this?"},
                     {
                         "type": "image_url",
-                        "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "low"},
+                        "image_url": {"url": f"data:image/png;base64,{PNG_BASE64}", "detail": "low"},
                     },
                     {"type": "image_url", "image_url": {"url": url}},
                 ],
@@ -286,15 +245,15 @@ def test_images_by_data_url_and_by_url_reach_anthropic_as_sources(
 
     assert answer.choices[0].message.content == "Echo: what is this? [2 images]"
     # Anthropic fetches URLs itself: the gateway passes the URL on and never fetches it.
-    assert [r["path"] for r in anthropic_fake.requests()] == ["/v1/messages"]
-    assert _sent(anthropic_fake)["body"]["messages"][0]["content"][1:] == [
-        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+    assert [r["path"] for r in suite_fake.requests()] == ["/v1/messages"]
+    assert _sent(suite_fake)["body"]["messages"][0]["content"][1:] == [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_BASE64}},
         {"type": "image", "source": {"type": "url", "url": url}},
     ]
 
 
 def test_json_schema_output_becomes_anthropics_structured_output(
-    client: openai.OpenAI, anthropic_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     schema = {
         "type": "object",
@@ -310,9 +269,7 @@ def test_json_schema_output_becomes_anthropics_structured_output(
     )
 
     assert set(json.loads(answer.choices[0].message.content or "")) == {"n"}
-    assert _sent(anthropic_fake)["body"]["output_config"] == {
-        "format": {"type": "json_schema", "schema": schema}
-    }
+    assert _sent(suite_fake)["body"]["output_config"] == {"format": {"type": "json_schema", "schema": schema}}
 
 
 @pytest.mark.parametrize(
@@ -325,19 +282,19 @@ def test_json_schema_output_becomes_anthropics_structured_output(
     ],
 )
 def test_what_anthropic_cannot_do_is_refused_before_it_is_sent(
-    client: openai.OpenAI, anthropic_fake: FakeProvider, extra: dict[str, Any], param: str, code: str
+    client: openai.OpenAI, suite_fake: FakeProvider, extra: dict[str, Any], param: str, code: str
 ) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(model="claude", messages=[{"role": "user", "content": "x"}], **extra)
 
     assert caught.value.code == code
     assert isinstance(caught.value.body, dict) and caught.value.body["param"] == param
-    assert anthropic_fake.requests() == []
+    assert suite_fake.requests() == []
 
 
-def test_a_rejection_by_anthropic_is_mapped_without_the_key(anthropic_gateway: Gateway, key: str) -> None:
+def test_a_rejection_by_anthropic_is_mapped_without_the_key(suite_gateway: Gateway, key: str) -> None:
     response = httpx.post(
-        f"{anthropic_gateway.v1}/chat/completions",
+        f"{suite_gateway.v1}/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json={
             "model": "claude",
@@ -356,9 +313,9 @@ def test_a_rejection_by_anthropic_is_mapped_without_the_key(anthropic_gateway: G
 
 
 def test_a_rate_limit_reaches_the_client_with_its_retry_after(
-    client: openai.OpenAI, anthropic_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    anthropic_fake.knobs(model="claude-faulty", fault="429", retry_after=7)
+    suite_fake.knobs(model="claude-faulty", fault="429", retry_after=7)
 
     with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(model="claude-faulty", messages=[{"role": "user", "content": "x"}])
@@ -367,23 +324,23 @@ def test_a_rate_limit_reaches_the_client_with_its_retry_after(
     assert caught.value.response.headers["retry-after"] == "7"
 
 
-def test_anthropics_529_overloaded_is_a_503(client: openai.OpenAI, anthropic_fake: FakeProvider) -> None:
-    anthropic_fake.knobs(model="claude-faulty", fault="503")
+def test_anthropics_529_overloaded_is_a_503(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+    suite_fake.knobs(model="claude-faulty", fault="503")
 
     with pytest.raises(openai.InternalServerError) as caught:
         client.chat.completions.create(model="claude-faulty", messages=[{"role": "user", "content": "x"}])
 
     assert caught.value.status_code == 503 and caught.value.code == "upstream_overloaded"
-    assert [r["path"] for r in anthropic_fake.requests()] == ["/v1/messages"]
+    assert [r["path"] for r in suite_fake.requests()] == ["/v1/messages"]
 
 
 def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
-    anthropic_gateway: Gateway, key: str, anthropic_fake: FakeProvider
+    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
 ) -> None:
-    anthropic_fake.knobs(model="claude-faulty", fault="drop", drop_after_chunks=5)
+    suite_fake.knobs(model="claude-faulty", fault="drop", drop_after_chunks=5)
 
     status, body = _raw_stream(
-        anthropic_gateway, key, model="claude-faulty", messages=[{"role": "user", "content": "a b c d e f"}]
+        suite_gateway, key, model="claude-faulty", messages=[{"role": "user", "content": "a b c d e f"}]
     )
 
     assert status == 200

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -18,9 +17,9 @@ import httpx
 import orjson
 import pytest
 
-from harness import FakeProvider, Gateway, start_fake_provider, start_gateway
+from harness import FakeProvider, Gateway
 
-CONFIG = """\
+SUITE_CONFIG = """\
 providers:
   - name: claude
     type: anthropic
@@ -56,39 +55,14 @@ HELLO: list[Any] = [{"role": "user", "content": "hello there gateway"}]
 
 
 @pytest.fixture(scope="module")
-def anthropic_fake() -> Iterator[FakeProvider]:
-    fake = start_fake_provider()
-    yield fake
-    fake.process.terminate()
-    fake.process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def anthropic_gateway(
-    tmp_path_factory: pytest.TempPathFactory, anthropic_fake: FakeProvider
-) -> Iterator[Gateway]:
-    gateway = start_gateway(
-        tmp_path_factory.mktemp("gw-anthropic"), anthropic_fake, "embedded", None, config_template=CONFIG
-    )
-    yield gateway
-    status = gateway.stop()
-    assert status == 0, "".join(gateway.log)
-
-
-@pytest.fixture(autouse=True)
-def _clean_fake(anthropic_fake: FakeProvider) -> None:
-    anthropic_fake.reset()
-
-
-@pytest.fixture(scope="module")
-def key(anthropic_gateway: Gateway) -> str:
-    created: str = anthropic_gateway.create_key("anthropic-sdk")["key"]
+def key(suite_gateway: Gateway) -> str:
+    created: str = suite_gateway.create_key("anthropic-sdk")["key"]
     return created
 
 
 @pytest.fixture(scope="module")
-def client(anthropic_gateway: Gateway, key: str) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=anthropic_gateway.url, api_key=key, max_retries=0)
+def client(suite_gateway: Gateway, key: str) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=suite_gateway.url, api_key=key, max_retries=0)
 
 
 def _error(failure: pytest.ExceptionInfo[anthropic.APIStatusError]) -> dict[str, Any]:
@@ -108,7 +82,7 @@ def _upstream_paths(fake: FakeProvider) -> list[str]:
 
 @pytest.mark.parametrize("model", MODELS)
 def test_a_message_comes_back_as_the_sdks_message(
-    client: anthropic.Anthropic, anthropic_fake: FakeProvider, model: str
+    client: anthropic.Anthropic, suite_fake: FakeProvider, model: str
 ) -> None:
     message = client.messages.create(model=model, max_tokens=50, messages=HELLO)
 
@@ -118,7 +92,7 @@ def test_a_message_comes_back_as_the_sdks_message(
     assert message.content[0].type == "text" and message.content[0].text == "Echo: hello there gateway"
     assert message.stop_reason == "end_turn"
     assert message.usage.input_tokens == 3 and message.usage.output_tokens == 4
-    assert _upstream_paths(anthropic_fake) == [UPSTREAM_PATH[model]]
+    assert _upstream_paths(suite_fake) == [UPSTREAM_PATH[model]]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -216,13 +190,13 @@ def test_a_model_that_cannot_count_tokens_says_so(client: anthropic.Anthropic) -
 # --- keys -----------------------------------------------------------------------------------
 
 
-def test_both_x_api_key_and_bearer_are_accepted(anthropic_gateway: Gateway, key: str) -> None:
+def test_both_x_api_key_and_bearer_are_accepted(suite_gateway: Gateway, key: str) -> None:
     body = {"model": "claude", "max_tokens": 20, "messages": HELLO}
 
-    with_x_api_key = httpx.post(f"{anthropic_gateway.v1}/messages", json=body, headers={"x-api-key": key})
+    with_x_api_key = httpx.post(f"{suite_gateway.v1}/messages", json=body, headers={"x-api-key": key})
     # Coding agents add ?beta=true when they use beta features; the path is the same door.
     with_bearer = httpx.post(
-        f"{anthropic_gateway.v1}/messages?beta=true", json=body, headers={"authorization": f"Bearer {key}"}
+        f"{suite_gateway.v1}/messages?beta=true", json=body, headers={"authorization": f"Bearer {key}"}
     )
 
     assert with_x_api_key.status_code == 200 and with_bearer.status_code == 200
@@ -230,25 +204,25 @@ def test_both_x_api_key_and_bearer_are_accepted(anthropic_gateway: Gateway, key:
 
 
 def test_any_anthropic_version_is_accepted_and_the_gateway_sends_its_own_upstream(
-    anthropic_gateway: Gateway, anthropic_fake: FakeProvider, key: str
+    suite_gateway: Gateway, suite_fake: FakeProvider, key: str
 ) -> None:
     body = {"model": "claude", "max_tokens": 20, "messages": HELLO}
-    without = httpx.post(f"{anthropic_gateway.v1}/messages", json=body, headers={"x-api-key": key})
+    without = httpx.post(f"{suite_gateway.v1}/messages", json=body, headers={"x-api-key": key})
     with_beta = httpx.post(
-        f"{anthropic_gateway.v1}/messages",
+        f"{suite_gateway.v1}/messages",
         json=body,
         headers={"x-api-key": key, "anthropic-version": "2099-01-01", "anthropic-beta": "some-beta-2099"},
     )
 
     assert without.status_code == 200 and with_beta.status_code == 200
-    sent = [request["headers"] for request in anthropic_fake.requests()]
+    sent = [request["headers"] for request in suite_fake.requests()]
     assert [headers["anthropic-version"] for headers in sent] == ["2023-06-01", "2023-06-01"]
     assert all("anthropic-beta" not in headers for headers in sent)
     assert all(headers["x-api-key"] != key for headers in sent)
 
 
-def test_a_bad_key_is_a_401_authentication_error(anthropic_gateway: Gateway) -> None:
-    client = anthropic.Anthropic(base_url=anthropic_gateway.url, api_key="sk-not-a-key", max_retries=0)
+def test_a_bad_key_is_a_401_authentication_error(suite_gateway: Gateway) -> None:
+    client = anthropic.Anthropic(base_url=suite_gateway.url, api_key="sk-not-a-key", max_retries=0)
 
     with pytest.raises(anthropic.AuthenticationError) as refused:
         client.messages.create(model="claude", max_tokens=10, messages=HELLO)
@@ -257,9 +231,9 @@ def test_a_bad_key_is_a_401_authentication_error(anthropic_gateway: Gateway) -> 
     assert _error(refused)["type"] == "authentication_error"
 
 
-def test_a_key_over_its_rate_limit_is_a_429_rate_limit_error(anthropic_gateway: Gateway) -> None:
-    limited = anthropic_gateway.create_key("limited", rpm_limit=1)["key"]
-    client = anthropic.Anthropic(base_url=anthropic_gateway.url, api_key=limited, max_retries=0)
+def test_a_key_over_its_rate_limit_is_a_429_rate_limit_error(suite_gateway: Gateway) -> None:
+    limited = suite_gateway.create_key("limited", rpm_limit=1)["key"]
+    client = anthropic.Anthropic(base_url=suite_gateway.url, api_key=limited, max_retries=0)
     client.messages.create(model="claude", max_tokens=10, messages=HELLO)
 
     with pytest.raises(anthropic.RateLimitError) as refused:
@@ -280,11 +254,9 @@ def test_an_unknown_model_is_a_404_not_found_error(client: anthropic.Anthropic) 
     assert "no-such-model" in _error(refused)["message"]
 
 
-def test_a_bad_body_is_a_400_invalid_request_error_naming_the_field(
-    anthropic_gateway: Gateway, key: str
-) -> None:
+def test_a_bad_body_is_a_400_invalid_request_error_naming_the_field(suite_gateway: Gateway, key: str) -> None:
     response = httpx.post(
-        f"{anthropic_gateway.v1}/messages",
+        f"{suite_gateway.v1}/messages",
         json={"model": "claude", "messages": HELLO},
         headers={"x-api-key": key},
     )
@@ -295,9 +267,9 @@ def test_a_bad_body_is_a_400_invalid_request_error_naming_the_field(
     assert "max_tokens" in body["error"]["message"]
 
 
-def test_paths_and_methods_under_the_door_answer_in_its_shape(anthropic_gateway: Gateway, key: str) -> None:
-    wrong_method = httpx.get(f"{anthropic_gateway.v1}/messages", headers={"x-api-key": key})
-    unknown_path = httpx.post(f"{anthropic_gateway.v1}/messages/batches", json={}, headers={"x-api-key": key})
+def test_paths_and_methods_under_the_door_answer_in_its_shape(suite_gateway: Gateway, key: str) -> None:
+    wrong_method = httpx.get(f"{suite_gateway.v1}/messages", headers={"x-api-key": key})
+    unknown_path = httpx.post(f"{suite_gateway.v1}/messages/batches", json={}, headers={"x-api-key": key})
 
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"]["type"] == "invalid_request_error"
@@ -306,9 +278,9 @@ def test_paths_and_methods_under_the_door_answer_in_its_shape(anthropic_gateway:
 
 @pytest.mark.parametrize("model", ["claude-faulty", "gpt-faulty"])
 def test_a_provider_rate_limit_is_a_429_with_its_retry_after(
-    client: anthropic.Anthropic, anthropic_fake: FakeProvider, model: str
+    client: anthropic.Anthropic, suite_fake: FakeProvider, model: str
 ) -> None:
-    anthropic_fake.knobs(model=model, fault="429", retry_after=7)
+    suite_fake.knobs(model=model, fault="429", retry_after=7)
 
     with pytest.raises(anthropic.RateLimitError) as refused:
         client.messages.create(model=model, max_tokens=10, messages=HELLO)
@@ -319,9 +291,9 @@ def test_a_provider_rate_limit_is_a_429_with_its_retry_after(
 
 @pytest.mark.parametrize("model", ["claude-faulty", "gpt-faulty"])
 def test_an_overloaded_provider_is_anthropics_529_overloaded_error(
-    client: anthropic.Anthropic, anthropic_fake: FakeProvider, model: str
+    client: anthropic.Anthropic, suite_fake: FakeProvider, model: str
 ) -> None:
-    anthropic_fake.knobs(model=model, fault="503")
+    suite_fake.knobs(model=model, fault="503")
 
     with pytest.raises(anthropic.OverloadedError) as refused:
         client.messages.create(model=model, max_tokens=10, messages=HELLO)
@@ -333,16 +305,16 @@ def test_an_overloaded_provider_is_anthropics_529_overloaded_error(
 
 @pytest.mark.parametrize("model", ["claude-faulty", "gpt-faulty"])
 def test_a_stream_that_drops_midway_ends_with_an_error_event(
-    anthropic_gateway: Gateway,
-    anthropic_fake: FakeProvider,
+    suite_gateway: Gateway,
+    suite_fake: FakeProvider,
     key: str,
     client: anthropic.Anthropic,
     model: str,
 ) -> None:
-    anthropic_fake.knobs(model=model, fault="drop", drop_after_chunks=3)
+    suite_fake.knobs(model=model, fault="drop", drop_after_chunks=3)
     body = {"model": model, "max_tokens": 50, "messages": HELLO, "stream": True}
 
-    response = httpx.post(f"{anthropic_gateway.v1}/messages", json=body, headers={"x-api-key": key})
+    response = httpx.post(f"{suite_gateway.v1}/messages", json=body, headers={"x-api-key": key})
     with pytest.raises(anthropic.APIStatusError) as failed:
         list(client.messages.create(model=model, max_tokens=50, messages=HELLO, stream=True))
 
@@ -360,16 +332,16 @@ def test_a_stream_that_drops_midway_ends_with_an_error_event(
 # --- metering and cache ---------------------------------------------------------------------------
 
 
-def test_usage_of_native_and_translated_answers_reaches_metering(anthropic_gateway: Gateway) -> None:
-    created = anthropic_gateway.create_key("metered")
-    client = anthropic.Anthropic(base_url=anthropic_gateway.url, api_key=created["key"], max_retries=0)
+def test_usage_of_native_and_translated_answers_reaches_metering(suite_gateway: Gateway) -> None:
+    created = suite_gateway.create_key("metered")
+    client = anthropic.Anthropic(base_url=suite_gateway.url, api_key=created["key"], max_retries=0)
     native = client.messages.create(model="claude", max_tokens=50, messages=HELLO)
     with client.messages.stream(model="gpt", max_tokens=50, messages=HELLO) as stream:
         translated = stream.get_final_message()
 
     deadline = time.monotonic() + 5
     while True:
-        result = anthropic_gateway.cli("usage", "--key", created["id"], "--json")
+        result = suite_gateway.cli("usage", "--key", created["id"], "--json")
         rows = {row["model"]: row for row in json.loads(result.stdout)}
         if {"claude", "gpt"} <= set(rows) or time.monotonic() > deadline:
             break
@@ -382,18 +354,18 @@ def test_usage_of_native_and_translated_answers_reaches_metering(anthropic_gatew
 
 
 def test_a_cached_answer_is_replayed_in_anthropics_shape(
-    anthropic_gateway: Gateway, anthropic_fake: FakeProvider, key: str
+    suite_gateway: Gateway, suite_fake: FakeProvider, key: str
 ) -> None:
     body = {"model": "gpt-cached", "max_tokens": 50, "messages": [{"role": "user", "content": "cache me"}]}
     headers = {"x-api-key": key}
 
-    answers = [httpx.post(f"{anthropic_gateway.v1}/messages", json=body, headers=headers) for _ in range(2)]
+    answers = [httpx.post(f"{suite_gateway.v1}/messages", json=body, headers=headers) for _ in range(2)]
     streams = [
-        httpx.post(f"{anthropic_gateway.v1}/messages", json={**body, "stream": True}, headers=headers)
+        httpx.post(f"{suite_gateway.v1}/messages", json={**body, "stream": True}, headers=headers)
         for _ in range(2)
     ]
     chat = httpx.post(
-        f"{anthropic_gateway.v1}/chat/completions",
+        f"{suite_gateway.v1}/chat/completions",
         json={"model": "gpt-cached", "max_tokens": 50, "messages": body["messages"]},
         headers=headers,
     )
@@ -403,11 +375,11 @@ def test_a_cached_answer_is_replayed_in_anthropics_shape(
     assert [s.headers.get("x-aigw-cache") for s in streams] == ["miss", "hit"]
     assert streams[1].text == streams[0].text and streams[1].text.startswith("event: message_start\n")
     assert chat.headers.get("x-aigw-cache") == "miss" and chat.json()["object"] == "chat.completion"
-    assert len(anthropic_fake.requests()) == 3
+    assert len(suite_fake.requests()) == 3
 
 
-def test_the_openapi_document_describes_the_door(anthropic_gateway: Gateway) -> None:
-    document = httpx.get(f"{anthropic_gateway.url}/openapi.json").json()
+def test_the_openapi_document_describes_the_door(suite_gateway: Gateway) -> None:
+    document = httpx.get(f"{suite_gateway.url}/openapi.json").json()
 
     assert {"/v1/messages", "/v1/messages/count_tokens"} <= set(document["paths"])
     schemas = document["components"]["schemas"]

@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,10 +19,11 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionChunk
 
-from harness import FAKE_KEY, FakeProvider, Gateway, start_fake_provider, start_gateway
+from chat_samples import CLOCK, PNG_DATA_URL, WEATHER
+from harness import FAKE_KEY, FakeProvider, Gateway
 
 TENANT = "aigw-test-tenant"
-CONFIG = """\
+SUITE_CONFIG = """\
 providers:
   - name: azure-deployments
     type: azure-openai
@@ -62,55 +61,18 @@ models:
   - name: azure-v1-embed
     deployments: [{{provider: azure-v1, model: embedding-3-small}}]
 """
-PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-WEATHER: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-CLOCK: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_time",
-        "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]},
-    },
-}
 SURFACES = ["azure-chat", "azure-v1-chat"]
 
 
 @pytest.fixture(scope="module")
-def azure_fake() -> Iterator[FakeProvider]:
-    fake = start_fake_provider()
-    yield fake
-    fake.process.terminate()
-    fake.process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def azure_gateway(tmp_path_factory: pytest.TempPathFactory, azure_fake: FakeProvider) -> Iterator[Gateway]:
-    tmp: Path = tmp_path_factory.mktemp("gw-azure")
-    gateway = start_gateway(tmp, azure_fake, "embedded", None, config_template=CONFIG)
-    yield gateway
-    status = gateway.stop()
-    assert status == 0, "".join(gateway.log)
-
-
-@pytest.fixture(autouse=True)
-def _reset_fake(azure_fake: FakeProvider) -> None:
-    azure_fake.reset()
-
-
-@pytest.fixture(scope="module")
-def key(azure_gateway: Gateway) -> str:
-    secret: str = azure_gateway.create_key("azure")["key"]
+def key(suite_gateway: Gateway) -> str:
+    secret: str = suite_gateway.create_key("azure")["key"]
     return secret
 
 
 @pytest.fixture
-def client(azure_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=azure_gateway.v1, api_key=key, max_retries=0, timeout=20)
+def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
 
 
 def _upstream(fake: FakeProvider, suffix: str) -> list[dict[str, Any]]:
@@ -121,7 +83,7 @@ def _upstream(fake: FakeProvider, suffix: str) -> list[dict[str, Any]]:
 
 
 def test_a_deployment_path_request_carries_the_key_and_no_model(
-    client: openai.OpenAI, azure_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     raw = client.chat.completions.with_raw_response.create(
         model="azure-chat",
@@ -134,7 +96,7 @@ def test_a_deployment_path_request_carries_the_key_and_no_model(
     assert (
         answer.model_extra is not None and answer.model_extra["prompt_filter_results"][0]["prompt_index"] == 0
     )
-    [sent] = _upstream(azure_fake, "/chat/completions")
+    [sent] = _upstream(suite_fake, "/chat/completions")
     assert sent["path"] == "/openai/deployments/gpt-4o-east/chat/completions"
     assert sent["headers"]["api-key"] == FAKE_KEY and "authorization" not in sent["headers"]
     assert "model" not in sent["body"]
@@ -142,7 +104,7 @@ def test_a_deployment_path_request_carries_the_key_and_no_model(
 
 
 def test_the_v1_api_gets_an_entra_token_once_and_names_the_deployment(
-    client: openai.OpenAI, azure_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     for text in ("first", "second"):
         answer = client.chat.completions.create(
@@ -150,8 +112,8 @@ def test_the_v1_api_gets_an_entra_token_once_and_names_the_deployment(
         )
         assert answer.choices[0].message.content == f"Echo: {text}"
 
-    tokens = _upstream(azure_fake, "/oauth2/v2.0/token")
-    chats = _upstream(azure_fake, "/openai/v1/chat/completions")
+    tokens = _upstream(suite_fake, "/oauth2/v2.0/token")
+    chats = _upstream(suite_fake, "/openai/v1/chat/completions")
     assert [r["path"] for r in tokens] == [f"/{TENANT}/oauth2/v2.0/token"]
     assert [r["body"]["model"] for r in chats] == ["gpt-4o-fresh", "gpt-4o-fresh"]
     assert chats[0]["body"]["store"] is False
@@ -161,11 +123,11 @@ def test_the_v1_api_gets_an_entra_token_once_and_names_the_deployment(
 
 
 def test_a_token_azure_stops_honouring_is_replaced_after_the_401(
-    client: openai.OpenAI, azure_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     client.chat.completions.create(model="azure-v1-chat", messages=[{"role": "user", "content": "warm up"}])
-    httpx.delete(f"{azure_fake.url}/_fake/azure/tokens").raise_for_status()
-    azure_fake.reset()
+    httpx.delete(f"{suite_fake.url}/_fake/azure/tokens").raise_for_status()
+    suite_fake.reset()
 
     with pytest.raises(openai.APIStatusError) as caught:
         client.chat.completions.create(
@@ -177,8 +139,8 @@ def test_a_token_azure_stops_honouring_is_replaced_after_the_401(
 
     assert caught.value.status_code == 502 and caught.value.code == "upstream_auth_failed"
     assert answer.choices[0].message.content == "Echo: again"
-    assert len(_upstream(azure_fake, "/oauth2/v2.0/token")) == 1
-    refused, accepted = (r["headers"]["authorization"] for r in _upstream(azure_fake, "/v1/chat/completions"))
+    assert len(_upstream(suite_fake, "/oauth2/v2.0/token")) == 1
+    refused, accepted = (r["headers"]["authorization"] for r in _upstream(suite_fake, "/v1/chat/completions"))
     assert refused != accepted
 
 
@@ -202,15 +164,15 @@ def test_a_stream_reaches_the_client_as_openai_chunks_then_usage(client: openai.
     )
 
 
-def test_an_image_part_reaches_azure_unchanged(client: openai.OpenAI, azure_fake: FakeProvider) -> None:
-    image = {"type": "image_url", "image_url": {"url": PNG, "detail": "low"}}
+def test_an_image_part_reaches_azure_unchanged(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+    image = {"type": "image_url", "image_url": {"url": PNG_DATA_URL, "detail": "low"}}
 
     answer = client.chat.completions.create(
         model="azure-chat", messages=[{"role": "user", "content": [{"type": "text", "text": "what?"}, image]}]
     )
 
     assert answer.choices[0].message.content == "Echo: what? [1 image]"
-    assert _upstream(azure_fake, "/chat/completions")[0]["body"]["messages"][0]["content"][1] == image
+    assert _upstream(suite_fake, "/chat/completions")[0]["body"]["messages"][0]["content"][1] == image
 
 
 @pytest.mark.parametrize("model", SURFACES)
@@ -257,13 +219,13 @@ def test_streamed_parallel_tool_calls_assemble(client: openai.OpenAI) -> None:
 
 @pytest.mark.parametrize("model", ["azure-embed", "azure-v1-embed"])
 def test_embeddings_in_order_as_floats_and_base64_with_dimensions(
-    client: openai.OpenAI, azure_gateway: Gateway, key: str, model: str
+    client: openai.OpenAI, suite_gateway: Gateway, key: str, model: str
 ) -> None:
     texts = ["the first text", "a second one", "and a third"]
 
     floats = client.embeddings.create(model=model, input=texts, dimensions=8, encoding_format="float")
     raw = httpx.post(
-        f"{azure_gateway.v1}/embeddings",
+        f"{suite_gateway.v1}/embeddings",
         headers={"authorization": f"Bearer {key}"},
         json={"model": model, "input": texts, "dimensions": 8, "encoding_format": "base64"},
         timeout=20,
@@ -322,9 +284,9 @@ def test_a_filtered_completion_keeps_finish_reason_content_filter(client: openai
 
 
 def test_a_rate_limit_is_a_429_with_retry_after(
-    azure_gateway: Gateway, azure_fake: FakeProvider, client: openai.OpenAI
+    suite_gateway: Gateway, suite_fake: FakeProvider, client: openai.OpenAI
 ) -> None:
-    azure_fake.knobs(model="gpt-4o-faulty", fault="429", retry_after=3)
+    suite_fake.knobs(model="gpt-4o-faulty", fault="429", retry_after=3)
 
     with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(model="azure-faulty", messages=[{"role": "user", "content": "hi"}])
@@ -334,14 +296,14 @@ def test_a_rate_limit_is_a_429_with_retry_after(
 
 
 def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
-    azure_gateway: Gateway, azure_fake: FakeProvider, key: str
+    suite_gateway: Gateway, suite_fake: FakeProvider, key: str
 ) -> None:
     # The fake's first frame is the prompt-filter chunk, which the client never sees.
-    azure_fake.knobs(model="gpt-4o-faulty", fault="drop", drop_after_chunks=3)
+    suite_fake.knobs(model="gpt-4o-faulty", fault="drop", drop_after_chunks=3)
 
     with httpx.stream(
         "POST",
-        f"{azure_gateway.v1}/chat/completions",
+        f"{suite_gateway.v1}/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json={
             "model": "azure-faulty",

@@ -12,15 +12,14 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
-from harness import FAKE_KEY, FakeProvider, Gateway, start_fake_provider, start_gateway
+from chat_samples import CLOCK, WEATHER
+from harness import FAKE_KEY, FakeProvider, Gateway
 
 KEY_ID = "AKIDE2EBEDROCK000001"
 SECRET = "e2e-bedrock-secret-access-key"
@@ -29,7 +28,7 @@ PROFILE_ARN = (
     "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0"
 )
 FAULTY = "faulty.model-v1:0"
-BEDROCK_CONFIG = """\
+SUITE_CONFIG = """\
 providers:
   - name: br
     type: bedrock
@@ -57,61 +56,27 @@ models:
   - name: cohere
     deployments: [{{provider: br, model: "cohere.embed-english-v3"}}]
 """
-WEATHER: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-TIME: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_time",
-        "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]},
-    },
-}
 
 
 @pytest.fixture(scope="module")
-def bedrock_fake() -> Iterator[FakeProvider]:
-    fake = start_fake_provider(
-        "--aws-access-key-id", KEY_ID, "--aws-secret-access-key", SECRET, "--aws-region", REGION
-    )
-    yield fake
-    fake.process.terminate()
-    fake.process.wait(10)
+def suite_fake_args() -> tuple[str, ...]:
+    return ("--aws-access-key-id", KEY_ID, "--aws-secret-access-key", SECRET, "--aws-region", REGION)
 
 
 @pytest.fixture(scope="module")
-def bedrock_gateway(
-    tmp_path_factory: pytest.TempPathFactory, bedrock_fake: FakeProvider
-) -> Iterator[Gateway]:
-    tmp: Path = tmp_path_factory.mktemp("gw-bedrock")
-    credentials = {"BEDROCK_E2E_KEY_ID": KEY_ID, "BEDROCK_E2E_SECRET": SECRET}
-    gw = start_gateway(
-        tmp, bedrock_fake, "embedded", None, extra_env=credentials, config_template=BEDROCK_CONFIG
-    )
-    yield gw
-    status = gw.stop()
-    assert status == 0, "".join(gw.log)
-
-
-@pytest.fixture(autouse=True)
-def _clean_bedrock_fake(bedrock_fake: FakeProvider) -> None:
-    bedrock_fake.reset()
+def suite_env() -> dict[str, str]:
+    return {"BEDROCK_E2E_KEY_ID": KEY_ID, "BEDROCK_E2E_SECRET": SECRET}
 
 
 @pytest.fixture(scope="module")
-def key(bedrock_gateway: Gateway) -> str:
-    secret: str = bedrock_gateway.create_key("bedrock")["key"]
+def key(suite_gateway: Gateway) -> str:
+    secret: str = suite_gateway.create_key("bedrock")["key"]
     return secret
 
 
 @pytest.fixture
-def client(bedrock_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=bedrock_gateway.v1, api_key=key, max_retries=0, timeout=20)
+def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
 
 
 def _converse_requests(fake: FakeProvider) -> list[dict[str, Any]]:
@@ -119,7 +84,7 @@ def _converse_requests(fake: FakeProvider) -> list[dict[str, Any]]:
 
 
 def test_a_text_answer_round_trips_through_a_signed_converse(
-    client: openai.OpenAI, bedrock_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     answer = client.chat.completions.create(
         model="claude",
@@ -132,7 +97,7 @@ def test_a_text_answer_round_trips_through_a_signed_converse(
     assert (
         answer.usage is not None and answer.usage.prompt_tokens == 4 and answer.usage.completion_tokens == 3
     )
-    (sent,) = _converse_requests(bedrock_fake)
+    (sent,) = _converse_requests(suite_fake)
     assert sent["path"] == f"/model/{PROFILE_ARN}/converse"
     assert sent["headers"]["authorization"].startswith(f"AWS4-HMAC-SHA256 Credential={KEY_ID}/")
     assert sent["body"] == {
@@ -142,7 +107,7 @@ def test_a_text_answer_round_trips_through_a_signed_converse(
     }
 
 
-def test_a_stream_sends_every_delta_then_usage(client: openai.OpenAI, bedrock_fake: FakeProvider) -> None:
+def test_a_stream_sends_every_delta_then_usage(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
     stream = client.chat.completions.create(
         model="claude",
         messages=[{"role": "user", "content": "one two three four"}],
@@ -155,13 +120,13 @@ def test_a_stream_sends_every_delta_then_usage(client: openai.OpenAI, bedrock_fa
     assert text == "Echo: one two three four"
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
     assert chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 9
-    assert _converse_requests(bedrock_fake)[0]["path"].endswith("/converse-stream")
+    assert _converse_requests(suite_fake)[0]["path"].endswith("/converse-stream")
 
 
 def test_tools_are_called_and_their_results_answered(client: openai.OpenAI) -> None:
     messages: list[Any] = [{"role": "user", "content": "weather and time in Paris?"}]
 
-    first = client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, TIME])
+    first = client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
 
     message = first.choices[0].message
     assert first.choices[0].finish_reason == "tool_calls"
@@ -175,7 +140,7 @@ def test_tools_are_called_and_their_results_answered(client: openai.OpenAI) -> N
         {"role": "tool", "tool_call_id": calls[1].id, "content": "noon"},
     ]
 
-    second = client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, TIME])
+    second = client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
 
     assert second.choices[0].message.content == "Tool results: sunny; noon"
 
@@ -186,7 +151,7 @@ def test_streamed_tool_calls_have_an_index_an_id_first_and_arguments_that_join_t
     stream = client.chat.completions.create(
         model="claude",
         messages=[{"role": "user", "content": "weather and time?"}],
-        tools=[WEATHER, TIME],
+        tools=[WEATHER, CLOCK],
         stream=True,
     )
 
@@ -210,20 +175,20 @@ def test_streamed_tool_calls_have_an_index_an_id_first_and_arguments_that_join_t
 
 
 def test_images_by_data_url_and_by_url_reach_bedrock_as_the_same_bytes(
-    client: openai.OpenAI, bedrock_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    png = httpx.get(f"{bedrock_fake.url}/_fake/images/cat.png").content
+    png = httpx.get(f"{suite_fake.url}/_fake/images/cat.png").content
     data_url = "data:image/png;base64," + base64.b64encode(png).decode()
     content: Any = [
         {"type": "text", "text": "compare these"},
         {"type": "image_url", "image_url": {"url": data_url}},
-        {"type": "image_url", "image_url": {"url": f"{bedrock_fake.url}/_fake/images/cat.png"}},
+        {"type": "image_url", "image_url": {"url": f"{suite_fake.url}/_fake/images/cat.png"}},
     ]
 
     answer = client.chat.completions.create(model="claude", messages=[{"role": "user", "content": content}])
 
     assert answer.choices[0].message.content == "Echo: compare these [2 images]"
-    blocks = _converse_requests(bedrock_fake)[0]["body"]["messages"][0]["content"]
+    blocks = _converse_requests(suite_fake)[0]["body"]["messages"][0]["content"]
     images = [block["image"] for block in blocks if "image" in block]
     assert [image["format"] for image in images] == ["png", "png"]
     assert [base64.b64decode(image["source"]["bytes"]) for image in images] == [png, png]
@@ -240,14 +205,14 @@ def test_what_bedrock_cannot_do_is_a_400_naming_the_parameter(client: openai.Ope
 
 
 def test_a_bedrock_api_key_goes_out_as_a_bearer_token(
-    client: openai.OpenAI, bedrock_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     answer = client.chat.completions.create(
         model="claude-key", messages=[{"role": "user", "content": "hi key"}]
     )
 
     assert answer.choices[0].message.content == "Echo: hi key"
-    (sent,) = _converse_requests(bedrock_fake)
+    (sent,) = _converse_requests(suite_fake)
     assert sent["headers"]["authorization"] == f"Bearer {FAKE_KEY}"
     assert "x-amz-date" not in sent["headers"]
 
@@ -257,7 +222,7 @@ def _unpack(encoded: str) -> list[float]:
     return list(struct.unpack(f"<{len(raw) // 4}f", raw))
 
 
-def test_titan_embeddings_float_and_base64(client: openai.OpenAI, bedrock_fake: FakeProvider) -> None:
+def test_titan_embeddings_float_and_base64(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
     floats = client.embeddings.create(model="titan", input="hello world", dimensions=256)
     encoded = client.embeddings.create(
         model="titan", input="hello world", dimensions=256, encoding_format="base64"
@@ -266,7 +231,7 @@ def test_titan_embeddings_float_and_base64(client: openai.OpenAI, bedrock_fake: 
     assert len(floats.data[0].embedding) == 256
     assert floats.usage.prompt_tokens == 2
     assert _unpack(encoded.data[0].embedding) == pytest.approx(floats.data[0].embedding, rel=1e-6)
-    sent = _converse_requests(bedrock_fake)[0]
+    sent = _converse_requests(suite_fake)[0]
     assert sent["path"] == "/model/amazon.titan-embed-text-v2:0/invoke"
     assert sent["body"] == {"inputText": "hello world", "dimensions": 256}
 
@@ -287,9 +252,9 @@ def test_cohere_embeddings_come_back_in_order_float_and_base64(client: openai.Op
 
 
 def test_a_throttled_request_is_a_429_with_retry_after(
-    client: openai.OpenAI, bedrock_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    bedrock_fake.knobs(model=FAULTY, fault="429", retry_after=3)
+    suite_fake.knobs(model=FAULTY, fault="429", retry_after=3)
 
     with pytest.raises(openai.RateLimitError) as refused:
         client.chat.completions.create(model="faulty", messages=[{"role": "user", "content": "hi"}])
@@ -298,8 +263,8 @@ def test_a_throttled_request_is_a_429_with_retry_after(
     assert refused.value.response.headers["retry-after"] == "3"
 
 
-def test_an_unavailable_service_is_a_503(client: openai.OpenAI, bedrock_fake: FakeProvider) -> None:
-    bedrock_fake.knobs(model=FAULTY, fault="503")
+def test_an_unavailable_service_is_a_503(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+    suite_fake.knobs(model=FAULTY, fault="503")
 
     with pytest.raises(openai.InternalServerError) as failed:
         client.chat.completions.create(model="faulty", messages=[{"role": "user", "content": "hi"}])
@@ -308,13 +273,13 @@ def test_an_unavailable_service_is_a_503(client: openai.OpenAI, bedrock_fake: Fa
 
 
 def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
-    bedrock_gateway: Gateway, key: str, bedrock_fake: FakeProvider
+    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
 ) -> None:
-    bedrock_fake.knobs(model=FAULTY, fault="drop", drop_after_chunks=3)
+    suite_fake.knobs(model=FAULTY, fault="drop", drop_after_chunks=3)
 
     with httpx.stream(
         "POST",
-        f"{bedrock_gateway.v1}/chat/completions",
+        f"{suite_gateway.v1}/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json={"model": "faulty", "messages": [{"role": "user", "content": "a b c d e f"}], "stream": True},
         timeout=20,

@@ -10,17 +10,16 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
-from harness import FAKE_KEY, FakeProvider, Gateway, start_fake_provider, start_gateway
+from chat_samples import CLOCK, PNG_DATA_URL, WEATHER, streamed_tool_calls
+from harness import FAKE_KEY, FakeProvider, Gateway
 
-COHERE_CONFIG = """\
+SUITE_CONFIG = """\
 providers:
   - name: co
     type: cohere
@@ -35,55 +34,17 @@ models:
   - name: embed
     deployments: [{{provider: co, model: embed-v4.0}}]
 """
-IMAGE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-WEATHER: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-TIME: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_time",
-        "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]},
-    },
-}
 
 
 @pytest.fixture(scope="module")
-def cohere_fake() -> Iterator[FakeProvider]:
-    fake = start_fake_provider()
-    yield fake
-    fake.process.terminate()
-    fake.process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def cohere_gateway(tmp_path_factory: pytest.TempPathFactory, cohere_fake: FakeProvider) -> Iterator[Gateway]:
-    tmp: Path = tmp_path_factory.mktemp("gw-cohere")
-    gw = start_gateway(tmp, cohere_fake, "embedded", None, config_template=COHERE_CONFIG)
-    yield gw
-    status = gw.stop()
-    assert status == 0, "".join(gw.log)
-
-
-@pytest.fixture(autouse=True)
-def _clean_cohere_fake(cohere_fake: FakeProvider) -> None:
-    cohere_fake.reset()
-
-
-@pytest.fixture(scope="module")
-def key(cohere_gateway: Gateway) -> str:
-    secret: str = cohere_gateway.create_key("cohere")["key"]
+def key(suite_gateway: Gateway) -> str:
+    secret: str = suite_gateway.create_key("cohere")["key"]
     return secret
 
 
 @pytest.fixture
-def client(cohere_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=cohere_gateway.v1, api_key=key, max_retries=0, timeout=20)
+def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
 
 
 def _sent(fake: FakeProvider) -> dict[str, Any]:
@@ -95,29 +56,7 @@ def _sent(fake: FakeProvider) -> dict[str, Any]:
     return body
 
 
-def _streamed_calls(stream: Any) -> tuple[dict[int, dict[str, str]], str | None, str]:
-    """Tool calls assembled from a stream by index, the finish reason, and the streamed content."""
-    calls: dict[int, dict[str, str]] = {}
-    finish, content = None, ""
-    for chunk in stream:
-        for choice in chunk.choices:
-            finish = choice.finish_reason or finish
-            content += choice.delta.content or ""
-            for delta in choice.delta.tool_calls or []:
-                slot = calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
-                if delta.id:
-                    assert not slot["id"], "an id only on the first delta of a call"
-                    slot["id"] = delta.id
-                if delta.function and delta.function.name:
-                    slot["name"] = delta.function.name
-                if delta.function and delta.function.arguments:
-                    slot["arguments"] += delta.function.arguments
-    return calls, finish, content
-
-
-def test_a_text_answer_round_trips_with_billed_usage(
-    client: openai.OpenAI, cohere_fake: FakeProvider
-) -> None:
+def test_a_text_answer_round_trips_with_billed_usage(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
     answer = client.chat.completions.create(
         model="command",
         messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}],
@@ -129,7 +68,7 @@ def test_a_text_answer_round_trips_with_billed_usage(
     assert answer.choices[0].finish_reason == "stop"
     assert answer.id.startswith("chatcmpl-") and answer.model == "command-a-03-2025"
     assert answer.usage is not None and (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (4, 3)
-    sent = _sent(cohere_fake)
+    sent = _sent(suite_fake)
     assert sent["model"] == "command-a-03-2025" and sent["p"] == 0.99 and sent["temperature"] == 0.2
     assert sent["messages"][0] == {"role": "system", "content": "be brief"}
 
@@ -151,7 +90,7 @@ def test_a_stream_arrives_as_chunks_then_usage(client: openai.OpenAI) -> None:
 
 
 def test_a_tool_call_round_trip_returns_the_plan_to_cohere(
-    client: openai.OpenAI, cohere_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     messages: list[Any] = [{"role": "user", "content": "weather in Paris?"}]
     first = client.chat.completions.create(
@@ -163,7 +102,7 @@ def test_a_tool_call_round_trip_returns_the_plan_to_cohere(
     assert first.choices[0].finish_reason == "tool_calls"
     assert message.content == "I will call get_weather."
     assert call.function.name == "get_weather" and "city" in json.loads(call.function.arguments)  # type: ignore[union-attr]
-    assert _sent(cohere_fake)["tool_choice"] == "REQUIRED"
+    assert _sent(suite_fake)["tool_choice"] == "REQUIRED"
 
     messages += [
         message.model_dump(exclude_none=True),
@@ -172,7 +111,7 @@ def test_a_tool_call_round_trip_returns_the_plan_to_cohere(
     second = client.chat.completions.create(model="command", messages=messages, tools=[WEATHER])
 
     assert second.choices[0].message.content == "Tool results: sunny, 21C"
-    assistant = _sent(cohere_fake)["messages"][1]
+    assistant = _sent(suite_fake)["messages"][1]
     assert (
         assistant["tool_plan"] == "I will call get_weather." and assistant["tool_calls"][0]["id"] == call.id
     )
@@ -182,11 +121,11 @@ def test_parallel_tool_calls_stream_with_indexes_ids_and_json_arguments(client: 
     stream = client.chat.completions.create(
         model="command",
         messages=[{"role": "user", "content": "weather and time"}],
-        tools=[WEATHER, TIME],
+        tools=[WEATHER, CLOCK],
         stream=True,
     )
 
-    calls, finish, content = _streamed_calls(stream)
+    calls, finish, content = streamed_tool_calls(stream)
 
     assert finish == "tool_calls"
     assert content == "I will call get_weather and get_time."
@@ -195,24 +134,24 @@ def test_parallel_tool_calls_stream_with_indexes_ids_and_json_arguments(client: 
 
 
 def test_a_named_tool_choice_narrows_the_tools_to_that_function(
-    client: openai.OpenAI, cohere_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     answer = client.chat.completions.create(
         model="command",
         messages=[{"role": "user", "content": "what time is it?"}],
-        tools=[WEATHER, TIME],
+        tools=[WEATHER, CLOCK],
         tool_choice={"type": "function", "function": {"name": "get_time"}},
     )
 
     assert [c.function.name for c in answer.choices[0].message.tool_calls or []] == ["get_time"]  # type: ignore[union-attr]
-    sent = _sent(cohere_fake)
+    sent = _sent(suite_fake)
     assert [tool["function"]["name"] for tool in sent["tools"]] == ["get_time"] and sent[
         "tool_choice"
     ] == "REQUIRED"
 
 
 def test_an_image_part_reaches_cohere_as_an_image_url(
-    client: openai.OpenAI, cohere_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     answer = client.chat.completions.create(
         model="command",
@@ -221,26 +160,26 @@ def test_an_image_part_reaches_cohere_as_an_image_url(
                 "role": "user",
                 "content": [
                     {"type": "text", "text": "what is this?"},
-                    {"type": "image_url", "image_url": {"url": IMAGE, "detail": "low"}},
+                    {"type": "image_url", "image_url": {"url": PNG_DATA_URL, "detail": "low"}},
                 ],
             }
         ],
     )
 
     assert answer.choices[0].message.content == "Echo: what is this? [1 image]"
-    part = _sent(cohere_fake)["messages"][0]["content"][1]
-    assert part == {"type": "image_url", "image_url": {"url": IMAGE, "detail": "low"}}
+    part = _sent(suite_fake)["messages"][0]["content"][1]
+    assert part == {"type": "image_url", "image_url": {"url": PNG_DATA_URL, "detail": "low"}}
 
 
 def test_embeddings_come_back_in_order_as_floats_and_base64(
-    client: openai.OpenAI, cohere_gateway: Gateway, key: str, cohere_fake: FakeProvider
+    client: openai.OpenAI, suite_gateway: Gateway, key: str, suite_fake: FakeProvider
 ) -> None:
     texts = ["the first text", "a second one", "and a third"]
 
     batch = client.embeddings.create(model="embed", input=texts)
     singles = [client.embeddings.create(model="embed", input=text).data[0].embedding for text in texts]
     raw = httpx.post(
-        f"{cohere_gateway.v1}/embeddings",
+        f"{suite_gateway.v1}/embeddings",
         headers={"authorization": f"Bearer {key}"},
         json={"model": "embed", "input": texts, "encoding_format": "base64", "dimensions": 256},
         timeout=20,
@@ -252,7 +191,7 @@ def test_embeddings_come_back_in_order_as_floats_and_base64(
     assert batch.usage.prompt_tokens == 9
     decoded = [list(struct.unpack("<256f", base64.b64decode(item["embedding"]))) for item in raw["data"]]
     assert decoded == [pytest.approx(item.embedding, rel=1e-6) for item in short.data]
-    sent = cohere_fake.requests()[0]
+    sent = suite_fake.requests()[0]
     assert sent["path"] == "/v2/embed"
     assert sent["body"] == {
         "model": "embed-v4.0",
@@ -262,8 +201,8 @@ def test_embeddings_come_back_in_order_as_floats_and_base64(
     }
 
 
-def test_a_cohere_429_keeps_its_retry_after(client: openai.OpenAI, cohere_fake: FakeProvider) -> None:
-    cohere_fake.knobs(model="command-faulty", fault="429", retry_after=7)
+def test_a_cohere_429_keeps_its_retry_after(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+    suite_fake.knobs(model="command-faulty", fault="429", retry_after=7)
 
     with pytest.raises(openai.RateLimitError) as raised:
         client.chat.completions.create(model="command-faulty", messages=[{"role": "user", "content": "hi"}])
@@ -273,8 +212,8 @@ def test_a_cohere_429_keeps_its_retry_after(client: openai.OpenAI, cohere_fake: 
     assert FAKE_KEY not in raised.value.response.text
 
 
-def test_a_cohere_503_is_an_overloaded_503(client: openai.OpenAI, cohere_fake: FakeProvider) -> None:
-    cohere_fake.knobs(model="command-faulty", fault="503")
+def test_a_cohere_503_is_an_overloaded_503(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+    suite_fake.knobs(model="command-faulty", fault="503")
 
     with pytest.raises(openai.InternalServerError) as raised:
         client.chat.completions.create(model="command-faulty", messages=[{"role": "user", "content": "hi"}])
@@ -283,13 +222,13 @@ def test_a_cohere_503_is_an_overloaded_503(client: openai.OpenAI, cohere_fake: F
 
 
 def test_a_stream_dropped_midway_ends_with_an_error_event_not_done(
-    cohere_gateway: Gateway, key: str, cohere_fake: FakeProvider
+    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
 ) -> None:
-    cohere_fake.knobs(model="command-faulty", fault="drop", drop_after_chunks=4)
+    suite_fake.knobs(model="command-faulty", fault="drop", drop_after_chunks=4)
 
     with httpx.stream(
         "POST",
-        f"{cohere_gateway.v1}/chat/completions",
+        f"{suite_gateway.v1}/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json={
             "model": "command-faulty",

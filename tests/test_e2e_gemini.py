@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,55 +22,53 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from harness import FAKE_KEY, FakeProvider, Gateway, start_fake_provider, start_gateway
+from chat_samples import CLOCK, PNG_BYTES
+from harness import FAKE_KEY, FakeProvider, Gateway
 
 PROJECT = "aigw-test"
 VERTEX_PATH = f"/v1/projects/{PROJECT}/locations/us-central1/publishers/google/models"
-CONFIG = """\
+SUITE_CONFIG = """\
 providers:
   - name: gemini
     type: gemini
-    base_url: {{fake_url}}
+    base_url: {fake_url}
     api_key: env:FAKE_UPSTREAM_KEY
     timeout_s: 5
-    image_fetch: {{{{allow_http: true, allow_private_addresses: true}}}}
+    image_fetch: {{allow_http: true, allow_private_addresses: true}}
   - name: vertex
     type: vertex
-    base_url: {{fake_url}}
-    project: {project}
+    base_url: {fake_url}
+    project: aigw-test
     region: us-central1
-    service_account: file:{key_file}
-    token_url: {{fake_url}}/token
+    service_account: env:VERTEX_E2E_SERVICE_ACCOUNT
+    token_url: {fake_url}/token
     timeout_s: 5
-    image_fetch: {{{{allow_http: true, allow_private_addresses: true}}}}
+    image_fetch: {{allow_http: true, allow_private_addresses: true}}
   - name: vertex-fresh
     type: vertex
-    base_url: {{fake_url}}
-    project: {project}
+    base_url: {fake_url}
+    project: aigw-test
     region: us-central1
-    service_account: file:{key_file}
-    token_url: {{fake_url}}/token
+    service_account: env:VERTEX_E2E_SERVICE_ACCOUNT
+    token_url: {fake_url}/token
     timeout_s: 5
 models:
   - name: gemini-chat
-    deployments: [{{{{provider: gemini, model: gemini-2.0-flash}}}}]
+    deployments: [{{provider: gemini, model: gemini-2.0-flash}}]
   - name: vertex-chat
-    deployments: [{{{{provider: vertex, model: gemini-3-flash-preview}}}}]
+    deployments: [{{provider: vertex, model: gemini-3-flash-preview}}]
   - name: vertex-fresh
-    deployments: [{{{{provider: vertex-fresh, model: gemini-2.5-flash}}}}]
+    deployments: [{{provider: vertex-fresh, model: gemini-2.5-flash}}]
   - name: gemini-faulty
-    deployments: [{{{{provider: gemini, model: gemini-faulty}}}}]
+    deployments: [{{provider: gemini, model: gemini-faulty}}]
   - name: vertex-faulty
-    deployments: [{{{{provider: vertex, model: vertex-faulty}}}}]
+    deployments: [{{provider: vertex, model: vertex-faulty}}]
   - name: gemini-embed
-    deployments: [{{{{provider: gemini, model: gemini-embedding-001}}}}]
+    deployments: [{{provider: gemini, model: gemini-embedding-001}}]
   - name: vertex-embed
-    deployments: [{{{{provider: vertex, model: text-embedding-005}}}}]
+    deployments: [{{provider: vertex, model: text-embedding-005}}]
 """
 CHATS = ["gemini-chat", "vertex-chat"]
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-)
 WEATHER: Any = {
     "type": "function",
     "function": {
@@ -86,13 +83,6 @@ WEATHER: Any = {
             "required": ["city"],
             "additionalProperties": False,
         },
-    },
-}
-CLOCK: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_time",
-        "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]},
     },
 }
 
@@ -118,40 +108,24 @@ def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def google_fake(key_file: Path) -> Iterator[FakeProvider]:
-    fake = start_fake_provider("--google-service-account", str(key_file))
-    yield fake
-    fake.process.terminate()
-    fake.process.wait(10)
+def suite_fake_args(key_file: Path) -> tuple[str, ...]:
+    return ("--google-service-account", str(key_file))
 
 
 @pytest.fixture(scope="module")
-def google_gateway(
-    tmp_path_factory: pytest.TempPathFactory, google_fake: FakeProvider, key_file: Path
-) -> Iterator[Gateway]:
-    template = CONFIG.format(project=PROJECT, key_file=key_file)
-    gateway = start_gateway(
-        tmp_path_factory.mktemp("gw-gemini"), google_fake, "embedded", None, config_template=template
-    )
-    yield gateway
-    status = gateway.stop()
-    assert status == 0, "".join(gateway.log)
-
-
-@pytest.fixture(autouse=True)
-def _reset_fake(google_fake: FakeProvider) -> None:
-    google_fake.reset()
+def suite_env(key_file: Path) -> dict[str, str]:
+    return {"VERTEX_E2E_SERVICE_ACCOUNT": key_file.read_text()}
 
 
 @pytest.fixture(scope="module")
-def key(google_gateway: Gateway) -> str:
-    secret: str = google_gateway.create_key("gemini")["key"]
+def key(suite_gateway: Gateway) -> str:
+    secret: str = suite_gateway.create_key("gemini")["key"]
     return secret
 
 
 @pytest.fixture
-def client(google_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=google_gateway.v1, api_key=key, max_retries=0, timeout=20)
+def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
 
 
 def _upstream(fake: FakeProvider, marker: str) -> list[dict[str, Any]]:
@@ -167,7 +141,7 @@ def _generations(fake: FakeProvider) -> list[dict[str, Any]]:
 
 
 def test_ai_studio_gets_the_key_in_its_header_and_a_translated_conversation(
-    client: openai.OpenAI, google_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     raw = client.chat.completions.with_raw_response.create(
         model="gemini-chat",
@@ -181,7 +155,7 @@ def test_ai_studio_gets_the_key_in_its_header_and_a_translated_conversation(
     assert answer.choices[0].finish_reason == "stop" and answer.model == "gemini-2.0-flash"
     assert answer.usage is not None and (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (4, 3)
     assert raw.headers["x-aigw-provider"] == "gemini"
-    [sent] = _generations(google_fake)
+    [sent] = _generations(suite_fake)
     assert sent["path"] == "/v1beta/models/gemini-2.0-flash:generateContent"
     assert sent["headers"]["x-goog-api-key"] == FAKE_KEY and "authorization" not in sent["headers"]
     assert sent["body"] == {
@@ -192,7 +166,7 @@ def test_ai_studio_gets_the_key_in_its_header_and_a_translated_conversation(
 
 
 def test_vertex_gets_a_bearer_token_and_reports_reasoning_tokens(
-    client: openai.OpenAI, google_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     answer = client.chat.completions.create(
         model="vertex-chat", messages=[{"role": "user", "content": "hello vertex"}]
@@ -202,14 +176,14 @@ def test_vertex_gets_a_bearer_token_and_reports_reasoning_tokens(
     assert answer.usage is not None and answer.usage.completion_tokens_details is not None
     assert answer.usage.completion_tokens_details.reasoning_tokens == 3
     assert answer.usage.completion_tokens == 6
-    [sent] = _generations(google_fake)
+    [sent] = _generations(suite_fake)
     assert sent["path"] == f"{VERTEX_PATH}/gemini-3-flash-preview:generateContent"
     assert sent["headers"]["authorization"].startswith("Bearer ya29.")
     assert "x-goog-api-key" not in sent["headers"]
 
 
 def test_a_vertex_token_is_fetched_once_and_renewed_after_vertex_refuses_it(
-    client: openai.OpenAI, google_fake: FakeProvider
+    client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     def ask(text: str) -> str | None:
         return (
@@ -219,10 +193,10 @@ def test_a_vertex_token_is_fetched_once_and_renewed_after_vertex_refuses_it(
         )
 
     assert [ask("first"), ask("second")] == ["Echo: first", "Echo: second"]
-    assert len(_upstream(google_fake, "/token")) == 1
-    [bearer] = {r["headers"]["authorization"] for r in _generations(google_fake)}
+    assert len(_upstream(suite_fake, "/token")) == 1
+    [bearer] = {r["headers"]["authorization"] for r in _generations(suite_fake)}
     token = bearer.removeprefix("Bearer ")
-    httpx.delete(f"{google_fake.url}/_fake/google/tokens/{token}").raise_for_status()
+    httpx.delete(f"{suite_fake.url}/_fake/google/tokens/{token}").raise_for_status()
 
     with pytest.raises(openai.APIStatusError) as refused:
         ask("third")
@@ -230,7 +204,7 @@ def test_a_vertex_token_is_fetched_once_and_renewed_after_vertex_refuses_it(
 
     assert refused.value.status_code == 502 and refused.value.body["code"] == "upstream_auth_failed"  # type: ignore[index]
     assert recovered == "Echo: fourth"
-    assert len(_upstream(google_fake, "/token")) == 2
+    assert len(_upstream(suite_fake, "/token")) == 2
 
 
 @pytest.mark.parametrize("model", CHATS)
@@ -251,10 +225,10 @@ def test_a_stream_arrives_in_chunks_then_usage(client: openai.OpenAI, model: str
     assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) == 5
 
 
-def test_a_stream_without_include_usage_carries_no_usage(google_gateway: Gateway, key: str) -> None:
+def test_a_stream_without_include_usage_carries_no_usage(suite_gateway: Gateway, key: str) -> None:
     with httpx.stream(
         "POST",
-        f"{google_gateway.v1}/chat/completions",
+        f"{suite_gateway.v1}/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json={"model": "gemini-chat", "messages": [{"role": "user", "content": "hi"}], "stream": True},
         timeout=20,
@@ -269,7 +243,7 @@ def test_a_stream_without_include_usage_carries_no_usage(google_gateway: Gateway
 
 @pytest.mark.parametrize("model", CHATS)
 def test_parallel_tool_calls_and_their_results_round_trip(
-    client: openai.OpenAI, google_fake: FakeProvider, model: str
+    client: openai.OpenAI, suite_fake: FakeProvider, model: str
 ) -> None:
     messages: list[Any] = [{"role": "user", "content": "Weather and time in Paris?"}]
     first = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER, CLOCK])
@@ -287,7 +261,7 @@ def test_parallel_tool_calls_and_their_results_round_trip(
     second = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER, CLOCK])
 
     assert second.choices[0].message.content == 'Tool results: {"celsius": 21}; 14:05'
-    declared = _generations(google_fake)[0]["body"]["tools"][0]["functionDeclarations"][0]
+    declared = _generations(suite_fake)[0]["body"]["tools"][0]["functionDeclarations"][0]
     assert declared["parameters"]["properties"]["units"] == {
         "type": "STRING",
         "enum": ["C", "F"],
@@ -320,7 +294,7 @@ def test_streamed_tool_calls_carry_index_and_id_first_and_arguments_that_parse(
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "tool_calls"
 
 
-def test_a_named_tool_choice_forces_that_function(client: openai.OpenAI, google_fake: FakeProvider) -> None:
+def test_a_named_tool_choice_forces_that_function(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
     answer = client.chat.completions.create(
         model="gemini-chat",
         messages=[{"role": "user", "content": "go"}],
@@ -329,7 +303,7 @@ def test_a_named_tool_choice_forces_that_function(client: openai.OpenAI, google_
     )
 
     assert [c.function.name for c in answer.choices[0].message.tool_calls or []] == ["get_time"]  # type: ignore[union-attr]
-    assert _generations(google_fake)[0]["body"]["toolConfig"] == {
+    assert _generations(suite_fake)[0]["body"]["toolConfig"] == {
         "functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_time"]}
     }
 
@@ -356,9 +330,9 @@ def _inline_images(fake: FakeProvider) -> list[bytes]:
 
 @pytest.mark.parametrize("model", CHATS)
 def test_an_image_by_data_url_reaches_gemini_as_its_bytes(
-    client: openai.OpenAI, google_fake: FakeProvider, model: str
+    client: openai.OpenAI, suite_fake: FakeProvider, model: str
 ) -> None:
-    url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    url = "data:image/png;base64," + base64.b64encode(PNG_BYTES).decode()
     answer = client.chat.completions.create(
         model=model,
         messages=[
@@ -373,14 +347,14 @@ def test_an_image_by_data_url_reaches_gemini_as_its_bytes(
     )
 
     assert answer.choices[0].message.content == "Echo: what is it [1 image]"
-    assert _inline_images(google_fake) == [PNG]
+    assert _inline_images(suite_fake) == [PNG_BYTES]
 
 
 @pytest.mark.parametrize("model", CHATS)
 def test_an_image_by_url_is_fetched_by_the_gateway_and_sent_as_bytes(
-    client: openai.OpenAI, google_fake: FakeProvider, model: str
+    client: openai.OpenAI, suite_fake: FakeProvider, model: str
 ) -> None:
-    url = f"{google_fake.url}/_fake/images/{model}.png"
+    url = f"{suite_fake.url}/_fake/images/{model}.png"
     served = httpx.get(url).content
 
     answer = client.chat.completions.create(
@@ -397,7 +371,7 @@ def test_an_image_by_url_is_fetched_by_the_gateway_and_sent_as_bytes(
     )
 
     assert answer.choices[0].message.content == "Echo: and this [1 image]"
-    assert _inline_images(google_fake) == [served] and served.startswith(b"\x89PNG")
+    assert _inline_images(suite_fake) == [served] and served.startswith(b"\x89PNG")
 
 
 # --- embeddings ---------------------------------------------------------------------------------------------------------
@@ -408,9 +382,9 @@ def test_an_image_by_url_is_fetched_by_the_gateway_and_sent_as_bytes(
 )
 def test_embeddings_come_back_in_order_as_floats_and_as_base64(
     client: openai.OpenAI,
-    google_gateway: Gateway,
+    suite_gateway: Gateway,
     key: str,
-    google_fake: FakeProvider,
+    suite_fake: FakeProvider,
     model: str,
     marker: str,
 ) -> None:
@@ -419,7 +393,7 @@ def test_embeddings_come_back_in_order_as_floats_and_as_base64(
     batch = client.embeddings.create(model=model, input=texts, dimensions=8)
     single = client.embeddings.create(model=model, input=texts[1], dimensions=8)
     raw = httpx.post(
-        f"{google_gateway.v1}/embeddings",
+        f"{suite_gateway.v1}/embeddings",
         headers={"authorization": f"Bearer {key}"},
         json={"model": model, "input": texts, "dimensions": 8, "encoding_format": "base64"},
     ).json()
@@ -429,7 +403,7 @@ def test_embeddings_come_back_in_order_as_floats_and_as_base64(
     assert batch.data[1].embedding == single.data[0].embedding
     decoded = [list(struct.unpack("<8f", base64.b64decode(item["embedding"]))) for item in raw["data"]]
     assert decoded == [pytest.approx(item.embedding, rel=1e-6) for item in batch.data]
-    assert len(_upstream(google_fake, marker)) == 3
+    assert len(_upstream(suite_fake, marker)) == 3
 
 
 # --- faults -----------------------------------------------------------------------------------------------------------------
@@ -445,11 +419,11 @@ def _ask(gateway: Gateway, key: str, model: str, **extra: Any) -> httpx.Response
 
 
 def test_ai_studios_429_keeps_its_retry_delay_as_retry_after(
-    google_gateway: Gateway, key: str, google_fake: FakeProvider
+    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
 ) -> None:
-    google_fake.knobs(model="gemini-faulty", fault="429", retry_after=3)
+    suite_fake.knobs(model="gemini-faulty", fault="429", retry_after=3)
 
-    response = _ask(google_gateway, key, "gemini-faulty")
+    response = _ask(suite_gateway, key, "gemini-faulty")
 
     assert response.status_code == 429 and response.headers["retry-after"] == "3"
     assert response.json()["error"]["code"] == "upstream_rate_limited"
@@ -463,18 +437,18 @@ def test_ai_studios_429_keeps_its_retry_delay_as_retry_after(
     ("fault", "status", "code"), [("503", 503, "upstream_overloaded"), ("429", 429, "upstream_rate_limited")]
 )
 def test_overload_and_rate_limits_keep_their_meaning(
-    google_gateway: Gateway,
+    suite_gateway: Gateway,
     key: str,
-    google_fake: FakeProvider,
+    suite_fake: FakeProvider,
     model: str,
     upstream: str,
     fault: str,
     status: int,
     code: str,
 ) -> None:
-    google_fake.knobs(model=upstream, fault=fault)
+    suite_fake.knobs(model=upstream, fault=fault)
 
-    response = _ask(google_gateway, key, model)
+    response = _ask(suite_gateway, key, model)
 
     assert response.status_code == status and response.json()["error"]["code"] == code
 
@@ -483,13 +457,13 @@ def test_overload_and_rate_limits_keep_their_meaning(
     ("model", "upstream"), [("gemini-faulty", "gemini-faulty"), ("vertex-faulty", "vertex-faulty")]
 )
 def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
-    google_gateway: Gateway, key: str, google_fake: FakeProvider, model: str, upstream: str
+    suite_gateway: Gateway, key: str, suite_fake: FakeProvider, model: str, upstream: str
 ) -> None:
-    google_fake.knobs(model=upstream, fault="drop", drop_after_chunks=2)
+    suite_fake.knobs(model=upstream, fault="drop", drop_after_chunks=2)
 
     with httpx.stream(
         "POST",
-        f"{google_gateway.v1}/chat/completions",
+        f"{suite_gateway.v1}/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json={"model": model, "messages": [{"role": "user", "content": "a b c d e f"}], "stream": True},
         timeout=20,
