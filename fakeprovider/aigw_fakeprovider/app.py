@@ -48,6 +48,11 @@ class Route:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_pattern", _compile(self.path))
 
+    @property
+    def literal_segments(self) -> list[str]:
+        """The path's segments before its first placeholder."""
+        return self.path.partition("{")[0].split("/")[:-1] if "{" in self.path else self.path.split("/")
+
     def match(self, path: str) -> dict[str, str] | None:
         found = self._pattern.fullmatch(path)
         return found.groupdict() if found else None
@@ -64,6 +69,15 @@ class WireProtocol(Protocol):
 
     def unknown_route(self, request: Request, allowed_methods: Sequence[str]) -> ProviderError:
         """What this provider answers for a path it does not serve, or a method a path does not allow."""
+
+
+def _shared_segments(path: list[str], route: list[str]) -> int:
+    shared = 0
+    for mine, theirs in zip(path, route, strict=False):
+        if mine != theirs:
+            break
+        shared += 1
+    return shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +118,25 @@ class FakeProviderApp:
         response = await self._handle(request)
         await response.send(Connection(scope, receive, send, self._closing))
 
+    def _owner(self, path: str) -> WireProtocol:
+        """The protocol whose routes share the most leading path segments with `path` (ties: the first).
+
+        It answers for a path no route serves, in its own error envelope, as
+        that provider would (`/v2/rerank` is Cohere's 404, not OpenAI's).
+        """
+        if path.startswith(CONTROL_PREFIX):
+            return self._control
+        segments = path.split("/")
+        best, best_shared = self._fallback, 1
+        for mounted in self._mounted:
+            shared = _shared_segments(segments, mounted.route.literal_segments)
+            if shared > best_shared:
+                best, best_shared = mounted.protocol, shared
+        return best
+
     async def _handle(self, request: Request) -> Response:
         allowed: list[str] = []
-        protocol = self._control if request.path.startswith(CONTROL_PREFIX) else self._fallback
+        protocol = self._owner(request.path)
         for mounted in self._mounted:
             params = mounted.route.match(request.path)
             if params is None:
