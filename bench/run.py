@@ -6,7 +6,10 @@ service on this machine, and measures in one run, scenario by scenario:
   - throughput at concurrency 64;
   - added time to first token at concurrency 1, streaming.
 Rows: the upstream directly; aigw; aigw with a rate-limited key (Admit on the
-path); aigw with tracing exported over OTLP. Writes docs/benchmarks.md.
+path); aigw translating to Anthropic's Messages API and to Bedrock's Converse
+(SigV4-signed), non-streaming, when nginx serves their fixed answers; aigw
+with tracing exported over OTLP. Then the CPU of each adapter's translation,
+in process (bench/translation.py). Writes docs/benchmarks.md.
 
     python bench/run.py [--seconds 10] [--warmup 2] [--out docs/benchmarks.md]
 """
@@ -30,6 +33,7 @@ import grpc
 import httpx
 from load import Latency, Ttft, run_plain, run_ttft
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from translation import translation_table
 from upstream import Upstream, _free_port, start_upstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,19 +58,39 @@ class Gateway:
         self.process.wait(60)
 
 
+def _config(upstream: Upstream) -> str:
+    providers = [
+        f"{{name: up-json, type: openai-compatible, api_key: env:BENCH_UPSTREAM_KEY, "
+        f"base_url: '{upstream.json_url}'}}",
+        f"{{name: up-sse, type: openai-compatible, api_key: env:BENCH_UPSTREAM_KEY, "
+        f"base_url: '{upstream.stream_url}'}}",
+    ]
+    models = [
+        "{name: bench-json, deployments: [{provider: up-json, model: gpt-4o-mini}]}",
+        "{name: bench-stream, deployments: [{provider: up-sse, model: gpt-4o-mini}]}",
+    ]
+    if upstream.anthropic_url:
+        providers.append(
+            f"{{name: up-anthropic, type: anthropic, api_key: env:BENCH_UPSTREAM_KEY, "
+            f"base_url: '{upstream.anthropic_url}'}}"
+        )
+        models.append("{name: bench-anthropic, deployments: [{provider: up-anthropic, model: claude-bench}]}")
+    if upstream.bedrock_url:
+        providers.append(
+            f"{{name: up-bedrock, type: bedrock, region: us-east-1, base_url: '{upstream.bedrock_url}', "
+            "aws_access_key_id: env:BENCH_AWS_KEY_ID, aws_secret_access_key: env:BENCH_UPSTREAM_KEY}"
+        )
+        models.append(
+            "{name: bench-bedrock, deployments: [{provider: up-bedrock, model: anthropic.claude-bench-v1:0}]}"
+        )
+    lines = ["providers:", *(f"  - {p}" for p in providers), "models:", *(f"  - {m}" for m in models)]
+    return "\n".join(lines) + "\n"
+
+
 def start_gateway(upstream: Upstream, extra_env: dict[str, str]) -> Gateway:
     workdir = Path(tempfile.mkdtemp(prefix="aigw-bench-"))
     config = workdir / "config.yaml"
-    config.write_text(
-        "providers:\n"
-        "  - {name: up-json, type: openai-compatible, api_key: env:BENCH_UPSTREAM_KEY,\n"
-        f"     base_url: '{upstream.json_url}'}}\n"
-        "  - {name: up-sse, type: openai-compatible, api_key: env:BENCH_UPSTREAM_KEY,\n"
-        f"     base_url: '{upstream.stream_url}'}}\n"
-        "models:\n"
-        "  - {name: bench-json, deployments: [{provider: up-json, model: gpt-4o-mini}]}\n"
-        "  - {name: bench-stream, deployments: [{provider: up-sse, model: gpt-4o-mini}]}\n"
-    )
+    config.write_text(_config(upstream))
     port = _free_port()
     admin = "sk-bench-admin-" + secrets.token_hex(8)
     env = {
@@ -74,6 +98,7 @@ def start_gateway(upstream: Upstream, extra_env: dict[str, str]) -> Gateway:
         **extra_env,
         "AIGW_ADMIN_KEY": admin,
         "BENCH_UPSTREAM_KEY": FAKE_KEY,
+        "BENCH_AWS_KEY_ID": "AKIDBENCHMARK0000000",
         "AIGW_DATA_DIR": str(workdir / "data"),
     }
     for name in ("AIGW_DATABASE_URL", "AIGW_REDIS_URL"):
@@ -125,7 +150,8 @@ class Row:
     name: str
     c1: Latency
     c64: Latency
-    ttft: Ttft
+    # None for the rows that measure plain requests only (the translation rows).
+    ttft: Ttft | None
 
 
 def measure(name: str, url: str, stream_url: str, key: str | None, seconds: float, warmup: float) -> Row:
@@ -137,6 +163,15 @@ def measure(name: str, url: str, stream_url: str, key: str | None, seconds: floa
     run_ttft(stream_url, key, "bench-stream", warmup)
     ttft = run_ttft(stream_url, key, "bench-stream", seconds)
     return Row(name, c1, c64, ttft)
+
+
+def measure_plain(name: str, url: str, key: str, model: str, seconds: float, warmup: float) -> Row:
+    print(f"measuring {name} ...", file=sys.stderr, flush=True)
+    run_plain(url, key, model, 1, warmup)
+    c1 = run_plain(url, key, model, 1, seconds)
+    run_plain(url, key, model, 64, warmup)
+    c64 = run_plain(url, key, model, 64, seconds)
+    return Row(name, c1, c64, None)
 
 
 def _machine() -> str:
@@ -170,12 +205,17 @@ def report(rows: list[Row], upstream: str, seconds: float, load_tool: str) -> st
         def added(value: float, base: float, is_direct: bool = row is direct) -> str:
             return f"{value:.3f}" if is_direct else f"{value:.3f} (+{value - base:.3f})"
 
-        errors = row.c1.errors + row.c64.errors + row.ttft.errors
+        errors = row.c1.errors + row.c64.errors + (row.ttft.errors if row.ttft else 0)
+        assert direct.ttft is not None
+        ttft = (
+            f"{added(row.ttft.p50_ms, direct.ttft.p50_ms)} | {row.ttft.p99_ms:.3f}"
+            if row.ttft
+            else "not measured | not measured"
+        )
         lines.append(
             f"| {row.name} | {added(row.c1.p50_ms, direct.c1.p50_ms)} "
             f"| {added(row.c1.p99_ms, direct.c1.p99_ms)} "
-            f"| {row.c64.requests_per_s:,.0f} | {added(row.ttft.p50_ms, direct.ttft.p50_ms)} "
-            f"| {row.ttft.p99_ms:.3f} | {errors} |"
+            f"| {row.c64.requests_per_s:,.0f} | {ttft} | {errors} |"
         )
     return "\n".join(lines) + (
         f"\n\nUpstream: {upstream}. Load: {load_tool} for plain requests (closed loop), "
@@ -211,6 +251,12 @@ def main() -> int:
         rows.append(measure("aigw", plain.url, plain.url, plain.key, *timing))
         limited = "aigw, key with an rpm limit (Admit on the path)"
         rows.append(measure(limited, plain.url, plain.url, plain.limited_key, *timing))
+        if upstream.anthropic_url:
+            name = "aigw, translated to Anthropic Messages (non-streaming)"
+            rows.append(measure_plain(name, plain.url, plain.key, "bench-anthropic", *timing))
+        if upstream.bedrock_url:
+            name = "aigw, translated to Bedrock Converse, SigV4 (non-streaming)"
+            rows.append(measure_plain(name, plain.url, plain.key, "bench-bedrock", *timing))
         # The traced gateway runs alone, so that it does not share the CPU with the first one.
         plain.stop()
         gateways.remove(plain)
@@ -230,6 +276,11 @@ def main() -> int:
     import shutil
 
     table = report(rows, upstream.kind, args.seconds, "wrk" if shutil.which("wrk") else "an asyncio client")
+    print("measuring the adapters' translation in process ...", file=sys.stderr, flush=True)
+    table += (
+        "\nTranslation alone, in process (`bench/translation.py`): the CPU each adapter spends to build "
+        "the native request and read the native answer, best of 5 rounds.\n\n" + translation_table()
+    )
     command = "make bench" + (
         ""
         if args.seconds == 10 and args.warmup == 2
