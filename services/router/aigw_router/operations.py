@@ -5,13 +5,21 @@ The router's fallback logic (routing.py) is the same for every operation; an
 methods; Anthropic's Messages API goes to a provider that speaks it natively
 untranslated, and to any other provider through the front door translators
 (Anthropic Messages in, OpenAI chat to the adapter, Anthropic Messages out).
+
+Most operations are one upstream request. Embeddings may be several, when the
+provider takes fewer inputs per request than the call holds: they are sent
+concurrently, at most `MAX_IN_FLIGHT_PER_CALL` at a time, and the first
+failure fails the whole call.
 """
 
 from __future__ import annotations
 
 import abc
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from functools import partial
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import orjson
 
@@ -21,14 +29,26 @@ from aigw_router.adapters import (
     EmbeddingsCall,
     ProviderAdapter,
     StreamTranslator,
+    UpstreamAnswer,
     UpstreamRequest,
 )
 from aigw_router.catalog import Deployment
 from aigw_router.frontdoor.anthropic_request import messages_to_chat
 from aigw_router.frontdoor.anthropic_response import chat_to_message
 from aigw_router.frontdoor.anthropic_stream import ChatToAnthropicStream
+from aigw_router.upstream import UpstreamCaller
 from aigw_runtime.anthropic_messages import decode_messages_request
-from aigw_runtime.errors import InvalidRequestError, UpstreamError
+from aigw_runtime.errors import GatewayError, InvalidRequestError, UpstreamError
+
+# Upstream requests of one call in flight at once. The pooled client is shared by
+# every tenant and the provider's rate limit by every call: a 2048-input batch to
+# a one-text-per-request model must neither take hundreds of connections nor
+# burst into a 429 that fails the whole batch. Eight keeps a batch's cut of the
+# pool under 1% and still sends the batches of 96-250 inputs per request of
+# Cohere, Gemini and Vertex (at most 22 requests) in three rounds or fewer.
+MAX_IN_FLIGHT_PER_CALL = 8
+
+_T = TypeVar("_T")
 
 
 class Operation(StrEnum):
@@ -52,6 +72,21 @@ class Exchange(abc.ABC):
         self.stream = stream
 
     @abc.abstractmethod
+    async def complete(self, caller: UpstreamCaller) -> CompletionResult:
+        """The canonical answer, not streamed: the upstream requests sent with `caller`, the answers read."""
+
+    async def request(self) -> UpstreamRequest | None:
+        """The one upstream request of a streamed operation."""
+        raise InvalidRequestError("This operation cannot be streamed.", param="stream")
+
+    def translator(self, include_usage: bool) -> StreamTranslator:
+        raise InvalidRequestError("This operation cannot be streamed.", param="stream")
+
+
+class OneRequestExchange(Exchange):
+    """An operation that is one upstream request (or none) and the reading of its answer."""
+
+    @abc.abstractmethod
     async def request(self) -> UpstreamRequest | None:
         """The upstream request, or None when the answer needs no upstream call."""
 
@@ -59,11 +94,13 @@ class Exchange(abc.ABC):
     def result(self, content: bytes) -> CompletionResult:
         """The canonical answer for the upstream's successful response (or for None's)."""
 
-    def translator(self, include_usage: bool) -> StreamTranslator:
-        raise InvalidRequestError("This operation cannot be streamed.", param="stream")
+    async def complete(self, caller: UpstreamCaller) -> CompletionResult:
+        request = await self.request()
+        content = b"" if request is None else (await caller.send(self.deployment, request)).content
+        return self.result(content)
 
 
-class ChatExchange(Exchange):
+class ChatExchange(OneRequestExchange):
     def _call(self) -> ChatCall:
         d = self.deployment
         return ChatCall(body=self.body, upstream_model=d.upstream_model, stream=self.stream, policy=d.policy)
@@ -79,15 +116,60 @@ class ChatExchange(Exchange):
 
 
 class EmbeddingsExchange(Exchange):
-    def _call(self) -> EmbeddingsCall:
+    """Embeddings: the adapter's parts of the call, one upstream request each, and one list from the answers.
+
+    A call of one part (every OpenAI pass-through, and most batches) is built
+    and sent inline, as any one-request operation. Several parts are sent by
+    at most `MAX_IN_FLIGHT_PER_CALL` concurrent workers, each part built just
+    before it is sent (a SigV4 signature or a token is fresh, and signing a
+    large batch does not hold the event loop in one go).
+    """
+
+    async def complete(self, caller: UpstreamCaller) -> CompletionResult:
         d = self.deployment
-        return EmbeddingsCall(body=self.body, upstream_model=d.upstream_model, policy=d.policy)
+        call = EmbeddingsCall(body=self.body, upstream_model=d.upstream_model, policy=d.policy)
+        parts = self.adapter.split_embeddings(call)
+        if len(parts) == 1:
+            answers = [await self._send(caller, parts[0])]
+        else:
+            jobs = [partial(self._send, caller, part) for part in parts]
+            answers = await gather_bounded(jobs, MAX_IN_FLIGHT_PER_CALL)
+        return self.adapter.parse_embeddings(answers, call)
 
-    async def request(self) -> UpstreamRequest | None:
-        return await self.adapter.build_embeddings(self._call())
+    async def _send(self, caller: UpstreamCaller, part: EmbeddingsCall) -> UpstreamAnswer:
+        return await caller.send(self.deployment, await self.adapter.build_embeddings(part))
 
-    def result(self, content: bytes) -> CompletionResult:
-        return self.adapter.parse_embeddings(content, self._call())
+
+async def gather_bounded(jobs: Sequence[Callable[[], Awaitable[_T]]], limit: int) -> list[_T]:
+    """Runs the jobs, at most `limit` at a time, and returns their results in the jobs' order.
+
+    The first failure cancels the jobs still running and is raised, so no
+    partial answer survives it. When several fail together, a fatal
+    GatewayError wins over a retryable one: falling back to another
+    deployment would only meet the same refusal.
+    """
+    results: dict[int, _T] = {}
+    pending = iter(enumerate(jobs))
+
+    async def worker() -> None:
+        for index, job in pending:
+            results[index] = await job()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(limit, len(jobs))):
+                group.create_task(worker())
+    except BaseExceptionGroup as failed:
+        raise _first_failure(failed) from None
+    return [results[index] for index in range(len(jobs))]
+
+
+def _first_failure(failed: BaseExceptionGroup[BaseException]) -> BaseException:
+    errors = [error for error in failed.exceptions if isinstance(error, GatewayError)]
+    fatal = [error for error in errors if not error.retryable]
+    if fatal or errors:
+        return (fatal or errors)[0]
+    return failed.exceptions[0]
 
 
 @runtime_checkable
@@ -114,7 +196,7 @@ def native_messages(adapter: ProviderAdapter) -> NativeMessages | None:
     return adapter
 
 
-class AnthropicMessagesExchange(Exchange):
+class AnthropicMessagesExchange(OneRequestExchange):
     """Anthropic's Messages API: passed through to Claude, translated to and from chat for anyone else.
 
     Translated streams always ask the adapter for usage, so metering and the
@@ -159,7 +241,7 @@ class AnthropicMessagesExchange(Exchange):
         return ChatToAnthropicStream(self.adapter.chat_stream(True, upstream_model), upstream_model)
 
 
-class AnthropicCountTokensExchange(Exchange):
+class AnthropicCountTokensExchange(OneRequestExchange):
     """Anthropic's count_tokens: Claude counts; no other provider can, so the answer there is a 400.
 
     An estimate would look exactly like Claude's count while being something

@@ -3,7 +3,8 @@
 Deployments of a model are tried in the order the config lists them. A
 retryable failure (rate limit, overload, timeout, 5xx, unreachable) moves on
 to the next one, as long as nothing has been sent to the client yet; a fatal
-one (a bad request) is returned at once.
+one (a bad request) is returned at once. An operation sent as several upstream
+requests (a large embeddings batch) fails, and falls back, as a whole.
 """
 
 from __future__ import annotations
@@ -54,9 +55,7 @@ class Router:
         for attempt, deployment in enumerate(self.catalog.get(model).deployments, start=1):
             exchange = exchange_for(operation, deployment, body, stream=False)
             try:
-                request = await exchange.request()
-                content = b"" if request is None else await self._caller.send(deployment, request)
-                return exchange.result(content), _route(deployment, attempt)
+                return await exchange.complete(self._caller), _route(deployment, attempt)
             except GatewayError as exc:
                 if not exc.retryable:
                     raise

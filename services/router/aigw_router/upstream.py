@@ -17,7 +17,7 @@ from opentelemetry import trace
 from opentelemetry.propagate import inject
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from aigw_router.adapters import UpstreamRequest
+from aigw_router.adapters import UpstreamAnswer, UpstreamRequest
 from aigw_router.catalog import Deployment
 from aigw_runtime.errors import GatewayError, UpstreamError, UpstreamTimeoutError
 
@@ -81,8 +81,8 @@ class UpstreamCaller:
         provider = deployment.adapter.provider
         return httpx.Timeout(provider.timeout_s, connect=provider.connect_timeout_s)
 
-    async def send(self, deployment: Deployment, request: UpstreamRequest) -> bytes:
-        """The body of the provider's successful answer; any failure raises a mapped GatewayError."""
+    async def send(self, deployment: Deployment, request: UpstreamRequest) -> UpstreamAnswer:
+        """The provider's successful answer (body and headers); any failure raises a mapped GatewayError."""
         adapter = deployment.adapter
         span = self._start_span(deployment, request, stream=False) if self._tracing else None
         try:
@@ -100,7 +100,7 @@ class UpstreamCaller:
                 span.set_attribute("http.response.status_code", response.status_code)
             if response.status_code != 200:
                 raise adapter.map_error(response.status_code, dict(response.headers), response.content)
-            return response.content
+            return UpstreamAnswer(response.content, response.headers)
         except GatewayError as exc:
             if span is not None:
                 span.set_status(Status(StatusCode.ERROR, exc.message))

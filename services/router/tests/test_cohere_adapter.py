@@ -19,6 +19,7 @@ from aigw_router.adapters import (
     ChatCall,
     EmbeddingsCall,
     ParamPolicy,
+    UpstreamAnswer,
     UpstreamRequest,
 )
 from aigw_router.adapters._images import ImageFetcher
@@ -727,6 +728,15 @@ def _embed_sent(call: EmbeddingsCall) -> tuple[UpstreamRequest, dict[str, Any]]:
     return request, orjson.loads(request.content)
 
 
+def _embed_answer(vectors: list[list[float]], input_tokens: int) -> UpstreamAnswer:
+    body = {
+        "id": "e",
+        "embeddings": {"float": vectors},
+        "meta": {"billed_units": {"input_tokens": input_tokens}},
+    }
+    return UpstreamAnswer(orjson.dumps(body), {})
+
+
 def test_an_embeddings_request_goes_to_v2_embed_as_float_texts_for_documents() -> None:
     request, sent = _embed_sent(_embed_call(dimensions=512, user="u-1"))
 
@@ -754,7 +764,6 @@ def test_input_type_and_truncate_can_be_chosen_as_extras() -> None:
     ("fields", "param"),
     [
         ({"input_type": "document"}, "input_type"),
-        ({"input": ["x"] * 97}, "input"),
         ({"input": [[1, 2, 3]]}, "input"),
         ({"vendor_extra": True}, "vendor_extra"),
     ],
@@ -763,6 +772,44 @@ def test_an_embeddings_request_cohere_cannot_take_is_a_400(fields: dict[str, Any
     with pytest.raises(GatewayError) as raised:
         _embed_sent(_embed_call(**fields))
     assert (raised.value.status, raised.value.param) == (400, param)
+
+
+def test_a_batch_larger_than_96_texts_is_cut_into_requests_of_96_in_order() -> None:
+    texts = [f"text {n}" for n in range(200)]
+    adapter = _adapter()
+
+    parts = adapter.split_embeddings(_embed_call(input=texts, dimensions=256))
+    sent = [orjson.loads(asyncio.run(adapter.build_embeddings(part)).content) for part in parts]
+
+    assert [body["texts"] for body in sent] == [texts[:96], texts[96:192], texts[192:]]
+    assert {body["output_dimension"] for body in sent} == {256}
+
+
+def test_a_batch_of_96_texts_or_fewer_is_sent_as_it_came() -> None:
+    call = _embed_call(input=["x"] * 96)
+    assert _adapter().split_embeddings(call) == [call]
+
+
+def test_more_than_2048_inputs_are_a_400_naming_input() -> None:
+    with pytest.raises(GatewayError) as raised:
+        _adapter().split_embeddings(_embed_call(input=["x"] * 2049))
+    assert (raised.value.status, raised.value.param) == (400, "input")
+
+
+def test_the_answers_to_a_cut_batch_become_one_list_in_order_with_usage_summed() -> None:
+    texts = [f"t{n}" for n in range(100)]
+    answers = [
+        _embed_answer([[float(n)] for n in range(96)], input_tokens=96),
+        _embed_answer([[float(n)] for n in range(96, 100)], input_tokens=7),
+    ]
+
+    result = _adapter().parse_embeddings(answers, _embed_call(input=texts))
+
+    body = orjson.loads(result.body)
+    assert [item["index"] for item in body["data"]] == list(range(100))
+    assert [item["embedding"] for item in body["data"]] == [[float(n)] for n in range(100)]
+    assert body["usage"] == {"prompt_tokens": 103, "total_tokens": 103}
+    assert result.usage.total_tokens == 103
 
 
 def test_dimensions_on_a_fixed_size_model_are_refused_or_dropped_per_policy() -> None:
@@ -775,11 +822,11 @@ def test_dimensions_on_a_fixed_size_model_are_refused_or_dropped_per_policy() ->
 
 
 def test_embeddings_come_back_in_order_as_floats_or_base64_with_billed_usage() -> None:
-    content = (FIXTURES / "cohere_embed.json").read_bytes()
+    answer = UpstreamAnswer((FIXTURES / "cohere_embed.json").read_bytes(), {})
     adapter = _adapter()
 
-    floats = adapter.parse_embeddings(content, _embed_call())
-    encoded = adapter.parse_embeddings(content, _embed_call(encoding_format="base64"))
+    floats = adapter.parse_embeddings([answer], _embed_call())
+    encoded = adapter.parse_embeddings([answer], _embed_call(encoding_format="base64"))
 
     as_floats = orjson.loads(floats.body)
     assert [item["index"] for item in as_floats["data"]] == [0, 1]
@@ -797,7 +844,7 @@ def test_embeddings_come_back_in_order_as_floats_or_base64_with_billed_usage() -
 
 
 def test_an_embed_answer_with_the_wrong_number_of_vectors_is_a_502() -> None:
-    content = orjson.dumps({"id": "e", "embeddings": {"float": [[0.1]]}})
+    answer = _embed_answer([[0.1]], input_tokens=1)
     with pytest.raises(GatewayError) as raised:
-        _adapter().parse_embeddings(content, _embed_call())
+        _adapter().parse_embeddings([answer], _embed_call())
     assert raised.value.status == 502

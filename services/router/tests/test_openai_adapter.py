@@ -10,7 +10,7 @@ import httpx
 import orjson
 import pytest
 
-from aigw_router.adapters import AdapterServices, ChatCall, UpstreamRequest
+from aigw_router.adapters import AdapterServices, ChatCall, EmbeddingsCall, UpstreamAnswer, UpstreamRequest
 from aigw_router.adapters._images import ImageFetcher
 from aigw_router.adapters.openai import OpenAIAdapter
 from aigw_runtime.config import ProviderConfig
@@ -225,3 +225,52 @@ def test_provider_errors_map_to_openai_statuses_without_credentials(
         assert error.retry_after_s == 20.0
     if status == 400:
         assert error.param == "foo" and "Unrecognized request argument" in error.message
+
+
+# --- embeddings ------------------------------------------------------------------
+
+
+def _embeddings_answer(indexes: list[object]) -> bytes:
+    data = [{"object": "embedding", "index": i, "embedding": [float(n)]} for n, i in enumerate(indexes)]
+    usage = {"prompt_tokens": 5, "total_tokens": 5}
+    return orjson.dumps({"object": "list", "data": data, "model": "text-embedding-3-small", "usage": usage})
+
+
+def test_an_embeddings_batch_is_one_request_whatever_its_size() -> None:
+    call = EmbeddingsCall(body=orjson.dumps({"model": "e", "input": ["x"] * 2048}), upstream_model="te-3")
+    adapter = _adapter()
+
+    [part] = adapter.split_embeddings(call)
+    request = asyncio.run(adapter.build_embeddings(part))
+
+    assert part is call
+    assert request.url == "https://api.openai.com/v1/embeddings"
+    assert orjson.loads(request.content) == {"model": "te-3", "input": ["x"] * 2048}
+
+
+def test_an_embeddings_answer_in_input_order_passes_through_untouched() -> None:
+    content = _embeddings_answer([0, 1, 2])
+    call = EmbeddingsCall(body=b'{"model":"e","input":["a","b","c"]}', upstream_model="te-3")
+
+    result = _adapter().parse_embeddings([UpstreamAnswer(content, {})], call)
+
+    assert result.body is content
+    assert (result.usage.prompt_tokens, result.usage.total_tokens) == (5, 5)
+
+
+def test_an_embeddings_answer_out_of_order_is_put_in_input_order() -> None:
+    content = _embeddings_answer([2, 0, 1])
+    call = EmbeddingsCall(body=b'{"model":"e","input":["a","b","c"]}', upstream_model="te-3")
+
+    result = _adapter().parse_embeddings([UpstreamAnswer(content, {})], call)
+
+    data = orjson.loads(result.body)["data"]
+    assert [(item["index"], item["embedding"]) for item in data] == [(0, [1.0]), (1, [2.0]), (2, [0.0])]
+
+
+@pytest.mark.parametrize("indexes", [[0, 0], [0, None], [1, 2]], ids=["repeated", "missing", "off by one"])
+def test_embeddings_without_the_indexes_0_to_n_are_a_502(indexes: list[object]) -> None:
+    call = EmbeddingsCall(body=b'{"model":"e","input":["a","b"]}', upstream_model="te-3")
+    with pytest.raises(GatewayError) as caught:
+        _adapter().parse_embeddings([UpstreamAnswer(_embeddings_answer(indexes), {})], call)
+    assert caught.value.status == 502

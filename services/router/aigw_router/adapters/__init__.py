@@ -13,6 +13,7 @@ from aigw_router.adapters.base import (
     ProviderAdapter,
     StreamTranslator,
     TokenUsage,
+    UpstreamAnswer,
     UpstreamRequest,
 )
 from aigw_router.adapters.bedrock import BedrockAdapter
@@ -44,5 +45,6 @@ __all__ = [
     "ProviderAdapter",
     "StreamTranslator",
     "TokenUsage",
+    "UpstreamAnswer",
     "UpstreamRequest",
 ]

@@ -21,6 +21,9 @@ passed through as extra fields; `finish_reason: content_filter` is already
 canonical. Streams: see `azure_stream.py`. A prompt refused by the content
 filter (400, `code: content_filter`) becomes a 400 whose message names the
 filtered categories.
+
+Embeddings are OpenAI's: a batch of up to 2048 inputs (Azure's limit and
+OpenAI's) is one request, its answer passed through as `openai.py` does.
 """
 
 from __future__ import annotations

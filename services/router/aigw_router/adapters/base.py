@@ -14,6 +14,7 @@ itself is shared by every request to its provider.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
@@ -52,6 +53,15 @@ class UpstreamRequest:
 
 
 @dataclass(slots=True)
+class UpstreamAnswer:
+    """A provider's successful response: its body, and its headers for the few answers that need them."""
+
+    content: bytes
+    # Case-insensitive when it comes from the router's HTTP client (httpx's Headers).
+    headers: Mapping[str, str]
+
+
+@dataclass(slots=True)
 class CompletionResult:
     """A non-streamed answer, already in the canonical format (JSON bytes)."""
 
@@ -73,6 +83,8 @@ class ChatCall:
 
 @dataclass(frozen=True, slots=True)
 class EmbeddingsCall:
+    """One embeddings request as a deployment will send it (or one part of it: see `split_embeddings`)."""
+
     # OpenAI's Embeddings request (JSON).
     body: bytes
     upstream_model: str
@@ -142,11 +154,32 @@ class ProviderAdapter(abc.ABC):
         """The gateway error for a native error response (never carrying a credential)."""
 
     # --- embeddings (providers without them keep these defaults) ---------------
+    #
+    # One call may take several upstream requests: `split_embeddings` cuts it into
+    # parts that each fit one request, the router builds and sends the parts (a
+    # few at a time, each built just before it is sent), and `parse_embeddings`
+    # assembles the answers to all of them into one OpenAI list.
+
+    def split_embeddings(self, call: EmbeddingsCall) -> list[EmbeddingsCall]:
+        """The parts of one call, in input order, each small enough for one upstream request.
+
+        The default sends the call as it is. An adapter whose provider takes
+        fewer inputs per request than OpenAI's 2048 returns
+        `_embeddings.split_inputs(call, limit)`; the parts differ from the call
+        only in `input`.
+        """
+        return [call]
 
     async def build_embeddings(self, call: EmbeddingsCall) -> UpstreamRequest:
+        """The native request for one part (a 400 if it cannot be translated)."""
         raise self.unsupported("embeddings")
 
-    def parse_embeddings(self, content: bytes, call: EmbeddingsCall) -> CompletionResult:
+    def parse_embeddings(self, answers: Sequence[UpstreamAnswer], call: EmbeddingsCall) -> CompletionResult:
+        """OpenAI's embeddings `list` for the whole call, from the answers to its parts (in part order).
+
+        `data` holds one embedding per input, in input order, with `index`
+        0..n-1; `usage` is the sum over the answers.
+        """
         raise self.unsupported("embeddings")
 
     def unsupported(self, what: str) -> GatewayError:

@@ -6,7 +6,8 @@ embeddings to `/model/{modelId}/invoke`; the endpoint is
 it. Requests are signed with SigV4 or carry a Bedrock API key (see
 `bedrock_auth.py`); the request body is built in `bedrock_request.py`,
 answers and streams are translated in `bedrock_stream.py`, embeddings in
-`bedrock_embeddings.py`.
+`bedrock_embeddings.py` (Titan takes one text per request and Cohere 96, so a
+batch may be several InvokeModel requests, each signed on its own).
 
 The model id may be an ARN or an inference profile, holding `:` and `/`. It
 is one path segment, so `/` must go out as `%2F`; and the path SigV4 signs
@@ -20,6 +21,7 @@ client rewrites, and the URL built here is the one signed and the one sent.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -34,10 +36,11 @@ from aigw_router.adapters.base import (
     EmbeddingsCall,
     ProviderAdapter,
     StreamTranslator,
+    UpstreamAnswer,
     UpstreamRequest,
 )
 from aigw_router.adapters.bedrock_auth import BedrockAuth
-from aigw_router.adapters.bedrock_embeddings import embeddings_body, embeddings_result
+from aigw_router.adapters.bedrock_embeddings import embeddings_body, embeddings_parts, embeddings_result
 from aigw_router.adapters.bedrock_request import converse_body
 from aigw_router.adapters.bedrock_stream import BedrockStreamTranslator, bedrock_error, completion_body
 from aigw_runtime.clock import Clock, SystemClock
@@ -119,12 +122,15 @@ class BedrockAdapter(ProviderAdapter):
 
     # --- embeddings -------------------------------------------------------------
 
+    def split_embeddings(self, call: EmbeddingsCall) -> list[EmbeddingsCall]:
+        return embeddings_parts(call)
+
     async def build_embeddings(self, call: EmbeddingsCall) -> UpstreamRequest:
         content = embeddings_body(call, self.name)
         return await self._signed(self.model_url(call.upstream_model, "invoke"), content, "application/json")
 
-    def parse_embeddings(self, content: bytes, call: EmbeddingsCall) -> CompletionResult:
-        return embeddings_result(self.name, self._json(content), call)
+    def parse_embeddings(self, answers: Sequence[UpstreamAnswer], call: EmbeddingsCall) -> CompletionResult:
+        return embeddings_result(self.name, answers, call)
 
     def _json(self, content: bytes) -> dict[str, Any]:
         try:

@@ -5,34 +5,38 @@ InvokeModel body (`POST /model/{modelId}/invoke`), chosen here from the
 model id (an inference-profile or ARN id must still name the model).
 
 - Titan text embeddings (`amazon.titan-embed-text-v1`, `-v2:0`) embed one text
-  per request: `{"inputText": ...}`. One OpenAI request is one upstream
-  request, so a batch of more than one input is a 400 naming `input`.
-  `dimensions` (v2 only: 256, 512 or 1024) passes as `dimensions`.
+  per request: `{"inputText": ...}`, so a batch is sent as one request per
+  input. `dimensions` (v2 only: 256, 512 or 1024) passes as `dimensions`.
 - Cohere Embed (`cohere.embed-english-v3`, `-multilingual-v3`, `cohere.embed-v4:0`)
-  takes up to 96 `texts` and needs an `input_type`: `search_document` unless
-  the request names another as the extra field `input_type`. `dimensions`
-  (v4 only: 256, 512, 1024 or 1536) passes as `output_dimension`.
+  takes up to 96 `texts` per request (a larger batch is sent as several) and
+  needs an `input_type`: `search_document` unless the request names another
+  as the extra field `input_type`. `dimensions` (v4 only: 256, 512, 1024 or
+  1536) passes as `output_dimension`.
 
 Token arrays are refused (both families embed text). Vectors come back as
 OpenAI's floats, or base64 of little-endian float32 for `encoding_format:
-base64`. Titan reports its token count; Cohere's answer carries none in its
-body, so its usage is zero.
+base64`, one list in input order whatever the number of requests. Usage is
+the sum of Bedrock's `x-amzn-bedrock-input-token-count` response header over
+the requests (Cohere's body carries no count; the header is Bedrock's own,
+sent for every model that reports one), or Titan's `inputTextTokenCount`
+when the header is missing.
 """
 
 from __future__ import annotations
 
-import base64
-import struct
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
 import orjson
 
+from aigw_router.adapters._embeddings import embedding_list, split_inputs, token_count
 from aigw_router.adapters._params import apply_policy, refuse_value
-from aigw_router.adapters.base import CompletionResult, EmbeddingsCall, TokenUsage
+from aigw_router.adapters.base import CompletionResult, EmbeddingsCall, UpstreamAnswer
 from aigw_runtime.errors import InvalidRequestError, UpstreamError
 
 _COHERE_MAX_TEXTS = 96
+TOKEN_COUNT_HEADER = "x-amzn-bedrock-input-token-count"
 _INPUT_TYPES = frozenset({"search_document", "search_query", "classification", "clustering"})
 _BASE_FIELDS = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
 
@@ -47,6 +51,14 @@ class EmbeddingFamily(StrEnum):
     def dimensions(self) -> frozenset[int]:
         """The `dimensions` values the family accepts (none: it has one fixed size)."""
         return _DIMENSIONS.get(self, frozenset())
+
+    @property
+    def cohere(self) -> bool:
+        return self in (EmbeddingFamily.COHERE_V3, EmbeddingFamily.COHERE_V4)
+
+    @property
+    def texts_per_request(self) -> int:
+        return _COHERE_MAX_TEXTS if self.cohere else 1
 
 
 _DIMENSIONS = {
@@ -87,11 +99,16 @@ def _texts(value: Any) -> list[str]:
     raise refuse_value("input", "Bedrock embeds text: give 'input' as a string or a list of strings.")
 
 
+def embeddings_parts(call: EmbeddingsCall) -> list[EmbeddingsCall]:
+    """The call cut into parts the model takes in one InvokeModel request each."""
+    return split_inputs(call, _family(call.upstream_model).texts_per_request)
+
+
 def embeddings_body(call: EmbeddingsCall, provider: str) -> bytes:
-    """The InvokeModel body for an OpenAI embeddings request."""
+    """The InvokeModel body for one part of an OpenAI embeddings request (see `embeddings_parts`)."""
     family = _family(call.upstream_model)
     request = orjson.loads(call.body)
-    cohere = family in (EmbeddingFamily.COHERE_V3, EmbeddingFamily.COHERE_V4)
+    cohere = family.cohere
     known = _BASE_FIELDS | ({"input_type"} if cohere else set())
     unsupported = [name for name in request if name not in known]
     if not family.dimensions:
@@ -103,17 +120,11 @@ def embeddings_body(call: EmbeddingsCall, provider: str) -> bytes:
         sizes = ", ".join(str(size) for size in sorted(family.dimensions))
         raise refuse_value("dimensions", f"Model {call.upstream_model} takes dimensions of {sizes}.")
     if not cohere:
-        if len(texts) > 1:
-            raise refuse_value(
-                "input",
-                "Titan embeddings on Bedrock take one input per request; send the inputs one at a time.",
-            )
-        titan: dict[str, Any] = {"inputText": texts[0]}
+        (text,) = texts  # embeddings_parts gives Titan one text per part
+        titan: dict[str, Any] = {"inputText": text}
         if dimensions is not None:
             titan["dimensions"] = dimensions
         return orjson.dumps(titan)
-    if len(texts) > _COHERE_MAX_TEXTS:
-        raise refuse_value("input", f"Cohere embeddings on Bedrock take at most {_COHERE_MAX_TEXTS} inputs.")
     input_type = request.get("input_type") or "search_document"
     if input_type not in _INPUT_TYPES:
         raise refuse_value("input_type", f"input_type must be one of {', '.join(sorted(_INPUT_TYPES))}.")
@@ -125,42 +136,30 @@ def embeddings_body(call: EmbeddingsCall, provider: str) -> bytes:
     return orjson.dumps(body)
 
 
-def _vectors(answer: dict[str, Any]) -> list[Any]:
-    if "embedding" in answer:
-        return [answer["embedding"]]
-    embeddings = answer.get("embeddings")
+def _read(provider: str, answer: UpstreamAnswer) -> tuple[list[Any], int]:
+    try:
+        body = orjson.loads(answer.content)
+    except orjson.JSONDecodeError:
+        raise UpstreamError(f"Provider {provider} sent a response that is not JSON.") from None
+    if not isinstance(body, dict):
+        raise UpstreamError(f"Provider {provider} sent a response that is not a JSON object.")
+    # Bedrock's own count when it sent one; Titan also has it in its body.
+    header = token_count(answer.headers.get(TOKEN_COUNT_HEADER))
+    tokens = header or token_count(body.get("inputTextTokenCount"))
+    if "embedding" in body:
+        return [body["embedding"]], tokens
+    embeddings = body.get("embeddings")
     # Asked for embedding_types, Cohere answers {"float": [...]}; otherwise a plain list.
     if isinstance(embeddings, dict):
         embeddings = embeddings.get("float")
-    return embeddings if isinstance(embeddings, list) else []
-
-
-def _vector(value: Any, provider: str) -> list[float]:
-    if not isinstance(value, list) or not all(isinstance(x, int | float) for x in value):
-        raise UpstreamError(f"Provider {provider} sent an embedding that is not a list of numbers.")
-    return [float(x) for x in value]
-
-
-def embeddings_result(provider: str, answer: dict[str, Any], call: EmbeddingsCall) -> CompletionResult:
-    """OpenAI's embeddings `list` for a Titan or Cohere answer."""
-    vectors = [_vector(value, provider) for value in _vectors(answer)]
-    if not vectors:
+    if not isinstance(embeddings, list):
         raise UpstreamError(f"Provider {provider} sent a response without embeddings.")
-    as_base64 = orjson.loads(call.body).get("encoding_format") == "base64"
-    data = []
-    for index, vector in enumerate(vectors):
-        encoded: Any = vector
-        if as_base64:
-            encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
-        data.append({"object": "embedding", "index": index, "embedding": encoded})
-    count = answer.get("inputTextTokenCount")
-    tokens = count if isinstance(count, int) and count > 0 else 0
-    body = {
-        "object": "list",
-        "data": data,
-        "model": call.upstream_model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }
-    return CompletionResult(
-        body=orjson.dumps(body), usage=TokenUsage(prompt_tokens=tokens, total_tokens=tokens)
-    )
+    return embeddings, tokens
+
+
+def embeddings_result(
+    provider: str, answers: Sequence[UpstreamAnswer], call: EmbeddingsCall
+) -> CompletionResult:
+    """OpenAI's embeddings `list` for the Titan or Cohere answers to the parts of `call`."""
+    limit = _family(call.upstream_model).texts_per_request
+    return embedding_list(provider, call, answers, limit, lambda answer: _read(provider, answer))

@@ -3,7 +3,8 @@
 OpenAI chat requests are translated (see `cohere_request.py` for the request
 and the choices made there), answers and streams translated back (see
 `cohere_stream.py`: tool plans as content, finish reasons, usage from billed
-units), embeddings through `cohere_embeddings.py`.
+units), embeddings through `cohere_embeddings.py` (a batch larger than the 96
+texts Cohere takes per request is sent as several requests).
 
 `base_url` is Cohere's SDK base URL, without a version path
 (https://api.cohere.com by default); requests carry `Authorization: Bearer
@@ -18,10 +19,12 @@ and 499 (request cancelled) are upstream failures (502).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
+from aigw_router.adapters._embeddings import split_inputs
 from aigw_router.adapters._errors import retry_after_seconds, upstream_error
 from aigw_router.adapters.base import (
     AdapterServices,
@@ -30,9 +33,10 @@ from aigw_router.adapters.base import (
     EmbeddingsCall,
     ProviderAdapter,
     StreamTranslator,
+    UpstreamAnswer,
     UpstreamRequest,
 )
-from aigw_router.adapters.cohere_embeddings import embed_body, embeddings_result
+from aigw_router.adapters.cohere_embeddings import MAX_TEXTS, embed_body, embeddings_result
 from aigw_router.adapters.cohere_request import translate_chat_request
 from aigw_router.adapters.cohere_stream import (
     CohereChatStream,
@@ -90,11 +94,14 @@ class CohereAdapter(ProviderAdapter):
     def chat_stream(self, include_usage: bool, upstream_model: str) -> StreamTranslator:
         return CohereChatStream(self.name, include_usage, upstream_model, int(self._clock.now()))
 
+    def split_embeddings(self, call: EmbeddingsCall) -> list[EmbeddingsCall]:
+        return split_inputs(call, MAX_TEXTS)
+
     async def build_embeddings(self, call: EmbeddingsCall) -> UpstreamRequest:
         return self._request(self._embed_url, embed_body(call, self.name))
 
-    def parse_embeddings(self, content: bytes, call: EmbeddingsCall) -> CompletionResult:
-        return embeddings_result(self.name, self._json(content), call)
+    def parse_embeddings(self, answers: Sequence[UpstreamAnswer], call: EmbeddingsCall) -> CompletionResult:
+        return embeddings_result(self.name, answers, call)
 
     def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
         try:

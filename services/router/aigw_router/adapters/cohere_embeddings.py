@@ -1,10 +1,9 @@
 """OpenAI embeddings through Cohere's `POST /v2/embed`.
 
 - `input` (a string or a list of strings) becomes `texts`. Cohere embeds text
-  (token arrays are refused) and takes at most `MAX_TEXTS` per call; one
-  OpenAI request is one upstream call, so a longer batch is a 400 naming
-  `input` rather than several calls whose partial failure could not be
-  reported as one answer.
+  (token arrays are refused) and takes at most `MAX_TEXTS` per request: a
+  larger batch (up to OpenAI's 2048) is sent as several requests of at most
+  `MAX_TEXTS` texts each, and their vectors come back as one list.
 - `input_type` is required by Cohere's v3 and later models: it is
   `search_document` (text stored for retrieval, the usual reason to embed a
   batch) unless the request names another as the extra field `input_type`.
@@ -16,20 +15,20 @@
   through the unsupported-parameter policy.
 - Cohere's `truncate` passes through as an extra; `user` is left out without
   a word; other extras go through the policy.
-- Usage is `meta.billed_units.input_tokens`; vectors come back in the order
-  of the texts, as `data[i].index`.
+- Usage is the sum of each answer's `meta.billed_units.input_tokens`; vectors
+  come back in the order of the texts, as `data[i].index`.
 """
 
 from __future__ import annotations
 
-import base64
-import struct
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
+from aigw_router.adapters._embeddings import embedding_list, token_count
 from aigw_router.adapters._params import apply_policy, refuse_value
-from aigw_router.adapters.base import CompletionResult, EmbeddingsCall, TokenUsage
+from aigw_router.adapters.base import CompletionResult, EmbeddingsCall, UpstreamAnswer
 from aigw_runtime.errors import UpstreamError
 
 MAX_TEXTS = 96
@@ -45,10 +44,6 @@ def _texts(value: Any) -> list[str]:
     texts = [value] if isinstance(value, str) else value
     if not isinstance(texts, list) or not all(isinstance(text, str) for text in texts):
         raise refuse_value("input", "Cohere embeds text: give 'input' as a string or a list of strings.")
-    if len(texts) > MAX_TEXTS:
-        raise refuse_value(
-            "input", f"Cohere embeds at most {MAX_TEXTS} inputs per request; send smaller batches."
-        )
     return texts
 
 
@@ -60,7 +55,7 @@ def _choice(request: dict[str, Any], name: str, allowed: frozenset[str]) -> str 
 
 
 def embed_body(call: EmbeddingsCall, provider: str) -> dict[str, Any]:
-    """The `/v2/embed` body for an OpenAI embeddings request."""
+    """The `/v2/embed` body for an OpenAI embeddings request of at most `MAX_TEXTS` inputs."""
     request = orjson.loads(call.body)
     unsupported = [name for name in request if name not in _KNOWN]
     if call.upstream_model.startswith(_FIXED_SIZE_PREFIXES):
@@ -80,43 +75,22 @@ def embed_body(call: EmbeddingsCall, provider: str) -> dict[str, Any]:
     return body
 
 
-def _vectors(provider: str, answer: dict[str, Any], expected: int) -> list[list[float]]:
-    embeddings = answer.get("embeddings")
+def _read(provider: str, answer: UpstreamAnswer) -> tuple[list[Any], int]:
+    try:
+        body = orjson.loads(answer.content)
+    except orjson.JSONDecodeError:
+        raise UpstreamError(f"Provider {provider} sent a response that is not JSON.") from None
+    embeddings = body.get("embeddings") if isinstance(body, dict) else None
     floats = embeddings.get("float") if isinstance(embeddings, dict) else None
-    if not isinstance(floats, list) or len(floats) != expected:
-        raise UpstreamError(f"Provider {provider} sent a response without one float embedding per input.")
-    vectors: list[list[float]] = []
-    for vector in floats:
-        if not isinstance(vector, list) or not all(
-            isinstance(x, int | float) and not isinstance(x, bool) for x in vector
-        ):
-            raise UpstreamError(f"Provider {provider} sent an embedding that is not a list of numbers.")
-        vectors.append([float(x) for x in vector])
-    return vectors
-
-
-def embeddings_result(provider: str, answer: dict[str, Any], call: EmbeddingsCall) -> CompletionResult:
-    """OpenAI's embeddings `list` for a Cohere embed answer."""
-    request = orjson.loads(call.body)
-    inputs = request.get("input")
-    expected = 1 if isinstance(inputs, str) else len(inputs) if isinstance(inputs, list) else 0
-    as_base64 = request.get("encoding_format") == "base64"
-    data = []
-    for index, vector in enumerate(_vectors(provider, answer, expected)):
-        encoded: Any = vector
-        if as_base64:
-            encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
-        data.append({"object": "embedding", "index": index, "embedding": encoded})
-    meta = answer.get("meta")
+    if not isinstance(floats, list):
+        raise UpstreamError(f"Provider {provider} sent a response without float embeddings.")
+    meta = body.get("meta")
     billed = meta.get("billed_units") if isinstance(meta, dict) else None
-    count = billed.get("input_tokens") if isinstance(billed, dict) else None
-    tokens = int(count) if isinstance(count, int | float) and not isinstance(count, bool) else 0
-    body = {
-        "object": "list",
-        "data": data,
-        "model": call.upstream_model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }
-    return CompletionResult(
-        body=orjson.dumps(body), usage=TokenUsage(prompt_tokens=tokens, total_tokens=tokens)
-    )
+    return floats, token_count(billed.get("input_tokens") if isinstance(billed, dict) else None)
+
+
+def embeddings_result(
+    provider: str, answers: Sequence[UpstreamAnswer], call: EmbeddingsCall
+) -> CompletionResult:
+    """OpenAI's embeddings `list` for the Cohere embed answers to the parts of `call`."""
+    return embedding_list(provider, call, answers, MAX_TEXTS, lambda answer: _read(provider, answer))

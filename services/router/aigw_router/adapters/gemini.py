@@ -15,17 +15,23 @@ Parameters Gemini has no equivalent for (logprobs, logit_bias,
 reasoning_effort, parallel_tool_calls: false, ...) and other provider extras
 go through the model's unsupported-params policy; a value equal to Gemini's
 own behaviour (parallel_tool_calls: true, logprobs: false) is simply left
-out. Answers, streams, embeddings lists and errors: `gemini_stream.py`.
+out. Answers, streams and errors: `gemini_stream.py`.
+
+Embeddings go to `batchEmbedContents`, which takes at most 100 requests: a
+larger batch is sent as several, and their vectors come back as one list in
+input order. Gemini's answer carries no token counts, so usage is zero.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 import msgspec
 import orjson
 
+from aigw_router.adapters._embeddings import embedding_list, split_inputs
 from aigw_router.adapters._errors import retry_after_seconds, upstream_error
 from aigw_router.adapters._params import apply_policy, refuse_value
 from aigw_router.adapters.base import (
@@ -35,7 +41,7 @@ from aigw_router.adapters.base import (
     EmbeddingsCall,
     ProviderAdapter,
     StreamTranslator,
-    TokenUsage,
+    UpstreamAnswer,
     UpstreamRequest,
 )
 from aigw_router.adapters.gemini_messages import conversation
@@ -43,7 +49,6 @@ from aigw_router.adapters.gemini_schema import function_schema, response_json_sc
 from aigw_router.adapters.gemini_stream import (
     GeminiStreamTranslator,
     completion_body,
-    embedding_list,
     google_status,
     retry_delay,
 )
@@ -160,7 +165,14 @@ class GeminiAdapter(ProviderAdapter):
 
     # --- embeddings ------------------------------------------------------------
 
-    def embedding_texts(self, call: EmbeddingsCall, limit: int) -> tuple[list[str], int | None]:
+    def embedding_limit(self, model: str) -> int:
+        """How many inputs one embeddings request to `model` may hold."""
+        return _MAX_BATCH
+
+    def split_embeddings(self, call: EmbeddingsCall) -> list[EmbeddingsCall]:
+        return split_inputs(call, self.embedding_limit(call.upstream_model))
+
+    def embedding_texts(self, call: EmbeddingsCall) -> tuple[list[str], int | None]:
         """The inputs (text only: Gemini cannot take token ids) and the requested dimensions."""
         request = orjson.loads(call.body)
         apply_policy(
@@ -170,13 +182,11 @@ class GeminiAdapter(ProviderAdapter):
         texts = [value] if isinstance(value, str) else value
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t for t in texts):
             raise refuse_value("input", f"Provider {self.name} embeds text only: give a string or strings.")
-        if len(texts) > limit:
-            raise refuse_value("input", f"Provider {self.name} embeds at most {limit} inputs per request.")
         dimensions = request.get("dimensions")
         return texts, dimensions if isinstance(dimensions, int) and not isinstance(dimensions, bool) else None
 
     async def build_embeddings(self, call: EmbeddingsCall) -> UpstreamRequest:
-        texts, dimensions = self.embedding_texts(call, _MAX_BATCH)
+        texts, dimensions = self.embedding_texts(call)
         model = self.embed_model_name(call.upstream_model)
         extra = {"outputDimensionality": dimensions} if dimensions else {}
         requests = [{"model": model, "content": {"parts": [{"text": text}]}, **extra} for text in texts]
@@ -184,13 +194,16 @@ class GeminiAdapter(ProviderAdapter):
             self.model_url(call.upstream_model, "batchEmbedContents"), {"requests": requests}
         )
 
-    def parse_embeddings(self, content: bytes, call: EmbeddingsCall) -> CompletionResult:
-        embeddings = self.json_object(content).get("embeddings")
+    def read_embeddings(self, answer: UpstreamAnswer) -> tuple[list[Any], int]:
+        """One answer's vectors and token count."""
+        embeddings = self.json_object(answer.content).get("embeddings")
         if not isinstance(embeddings, list):
             raise UpstreamError(f"Provider {self.name} sent a response that is not a list of embeddings.")
-        vectors = [e.get("values") if isinstance(e, dict) else None for e in embeddings]
-        # Gemini's embeddings answer carries no token counts.
-        return CompletionResult(body=embedding_list(vectors, call, self.name), usage=TokenUsage())
+        return [e.get("values") if isinstance(e, dict) else None for e in embeddings], 0
+
+    def parse_embeddings(self, answers: Sequence[UpstreamAnswer], call: EmbeddingsCall) -> CompletionResult:
+        limit = self.embedding_limit(call.upstream_model)
+        return embedding_list(self.name, call, answers, limit, self.read_embeddings)
 
     # --- answers and errors ----------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Gemini's answers as OpenAI's: a whole `GenerateContentResponse`, a stream of them, embeddings, errors.
+"""Gemini's answers as OpenAI's: a whole `GenerateContentResponse`, a stream of them, errors.
 
 Each candidate becomes a choice: its text parts (thoughts left out) the
 message content, its `functionCall` parts tool calls, arguments serialised as
@@ -22,9 +22,7 @@ choice finished, then adds the usage chunk when the client asked for it.
 
 from __future__ import annotations
 
-import base64
 import secrets
-import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +30,7 @@ from typing import Any
 import orjson
 
 from aigw_router.adapters._errors import upstream_error
-from aigw_router.adapters.base import EmbeddingsCall, StreamTranslator, TokenUsage
+from aigw_router.adapters.base import StreamTranslator, TokenUsage
 from aigw_runtime.errors import GatewayError, UpstreamError
 from aigw_runtime.sse import SseDecoder
 
@@ -286,25 +284,6 @@ class GeminiStreamTranslator(StreamTranslator):
         if not self._include_usage:
             return []
         return [self._chunk([], self.usage or TokenUsage())]
-
-
-def embedding_list(vectors: list[Any], call: EmbeddingsCall, provider: str, prompt_tokens: int = 0) -> bytes:
-    """OpenAI's embedding list, vectors as floats or (encoding_format base64) little-endian float32."""
-    request = orjson.loads(call.body)
-    inputs = request.get("input")
-    if len(vectors) != (len(inputs) if isinstance(inputs, list) else 1):
-        raise UpstreamError(f"Provider {provider} sent a different number of embeddings than inputs.")
-    as_base64 = request.get("encoding_format") == "base64"
-    data = []
-    for index, vector in enumerate(vectors):
-        if not isinstance(vector, list) or not all(isinstance(v, int | float) for v in vector):
-            raise UpstreamError(f"Provider {provider} sent an embedding that is not a list of numbers.")
-        encoded: Any = vector
-        if as_base64:
-            encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
-        data.append({"object": "embedding", "index": index, "embedding": encoded})
-    usage = {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens}
-    return orjson.dumps({"object": "list", "data": data, "model": call.upstream_model, "usage": usage})
 
 
 def google_status(content: bytes) -> dict[str, Any]:

@@ -4,10 +4,16 @@ The canonical format is OpenAI's, so requests and answers pass through: only
 the model name is replaced by the deployment's, and streams always ask for
 usage (so metering sees the token counts) while the usage chunk reaches the
 client only if it asked for it.
+
+An embeddings batch is one request, whatever its size (OpenAI's own limit,
+2048 inputs, is the gateway's): the answer passes through untouched when its
+`data` is in input order (`index` 0..n-1), and is put in that order when a
+server sent it otherwise.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -21,6 +27,7 @@ from aigw_router.adapters.base import (
     ProviderAdapter,
     StreamTranslator,
     TokenUsage,
+    UpstreamAnswer,
     UpstreamRequest,
 )
 from aigw_runtime.config import ProviderConfig
@@ -179,11 +186,23 @@ class OpenAIAdapter(ProviderAdapter):
             url=self._embeddings_url, headers=dict(self._headers), content=orjson.dumps(request)
         )
 
-    def parse_embeddings(self, content: bytes, call: EmbeddingsCall) -> CompletionResult:
+    def parse_embeddings(self, answers: Sequence[UpstreamAnswer], call: EmbeddingsCall) -> CompletionResult:
+        (only,) = answers  # split_embeddings keeps the call whole
+        content = only.content
         answer = self._json(content)
-        if not isinstance(answer.get("data"), list):
+        data = answer.get("data")
+        if not isinstance(data, list):
             raise UpstreamError(f"Provider {self.name} sent a response that is not an embedding list.")
+        if not all(isinstance(item, dict) and item.get("index") == i for i, item in enumerate(data)):
+            answer["data"] = self._in_input_order(data)
+            content = orjson.dumps(answer)
         return CompletionResult(body=content, usage=usage_from_openai(answer.get("usage")))
+
+    def _in_input_order(self, data: list[Any]) -> list[Any]:
+        indexes = [item.get("index") if isinstance(item, dict) else None for item in data]
+        if sorted(i for i in indexes if isinstance(i, int)) != list(range(len(data))):
+            raise UpstreamError(f"Provider {self.name} sent embeddings without the indexes 0..n-1.")
+        return sorted(data, key=lambda item: item["index"])
 
     def _json(self, content: bytes) -> dict[str, Any]:
         try:

@@ -8,9 +8,12 @@ for the `global` location) unless `base_url` replaces it. Requests carry an
 OAuth bearer token made from `service_account` (see `vertex_auth.py`); a 401
 makes the adapter forget its token, so the next request gets a fresh one.
 
-Embeddings use `:predict` on the text-embedding models: `instances` of
-`{"content": text}` (at most 250), `parameters.outputDimensionality` for
-`dimensions`; the predictions carry each input's token count.
+Embeddings use `:predict`: `instances` of `{"content": text}`,
+`parameters.outputDimensionality` for `dimensions`. A request holds at most
+250 instances, and only one for the gemini-embedding models, so a batch may
+be sent as several requests (one per input for gemini-embedding-001), whose
+vectors come back as one list in input order. Each prediction carries its
+input's token count; usage is their sum.
 """
 
 from __future__ import annotations
@@ -20,15 +23,17 @@ from urllib.parse import quote
 
 import httpx
 
-from aigw_router.adapters.base import CompletionResult, EmbeddingsCall, TokenUsage, UpstreamRequest
+from aigw_router.adapters._embeddings import token_count
+from aigw_router.adapters.base import EmbeddingsCall, UpstreamAnswer, UpstreamRequest
 from aigw_router.adapters.gemini import GeminiAdapter
-from aigw_router.adapters.gemini_stream import embedding_list
 from aigw_router.adapters.vertex_auth import ServiceAccountTokens, parse_service_account
 from aigw_runtime.config import ConfigError, ProviderConfig
 from aigw_runtime.errors import GatewayError, UpstreamError
 from aigw_runtime.secrets import resolve_secret
 
 _MAX_INSTANCES = 250
+# The gemini-embedding models take one instance per predict request.
+_ONE_INSTANCE_PREFIX = "gemini-embedding"
 _TOKEN_TIMEOUT_S = 30.0
 
 
@@ -81,15 +86,18 @@ class VertexAdapter(GeminiAdapter):
             self.tokens.invalidate()
         return super().map_error(status, headers, content)
 
+    def embedding_limit(self, model: str) -> int:
+        return 1 if model.rsplit("/", 1)[-1].startswith(_ONE_INSTANCE_PREFIX) else _MAX_INSTANCES
+
     async def build_embeddings(self, call: EmbeddingsCall) -> UpstreamRequest:
-        texts, dimensions = self.embedding_texts(call, _MAX_INSTANCES)
+        texts, dimensions = self.embedding_texts(call)
         body: dict[str, Any] = {"instances": [{"content": text} for text in texts]}
         if dimensions:
             body["parameters"] = {"outputDimensionality": dimensions}
         return await self._request(self.model_url(call.upstream_model, "predict"), body)
 
-    def parse_embeddings(self, content: bytes, call: EmbeddingsCall) -> CompletionResult:
-        predictions = self.json_object(content).get("predictions")
+    def read_embeddings(self, answer: UpstreamAnswer) -> tuple[list[Any], int]:
+        predictions = self.json_object(answer.content).get("predictions")
         if not isinstance(predictions, list):
             raise UpstreamError(f"Provider {self.name} sent a response that is not a list of predictions.")
         vectors: list[Any] = []
@@ -99,7 +107,5 @@ class VertexAdapter(GeminiAdapter):
             embeddings = embeddings if isinstance(embeddings, dict) else {}
             vectors.append(embeddings.get("values"))
             statistics = embeddings.get("statistics")
-            count = statistics.get("token_count") if isinstance(statistics, dict) else None
-            tokens += int(count) if isinstance(count, int | float) and not isinstance(count, bool) else 0
-        usage = TokenUsage(prompt_tokens=tokens, total_tokens=tokens)
-        return CompletionResult(body=embedding_list(vectors, call, self.name, tokens), usage=usage)
+            tokens += token_count(statistics.get("token_count") if isinstance(statistics, dict) else None)
+        return vectors, tokens
