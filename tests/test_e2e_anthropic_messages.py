@@ -208,17 +208,46 @@ def test_any_anthropic_version_is_accepted_and_the_gateway_sends_its_own_upstrea
 ) -> None:
     body = {"model": "claude", "max_tokens": 20, "messages": HELLO}
     without = httpx.post(f"{suite_gateway.v1}/messages", json=body, headers={"x-api-key": key})
-    with_beta = httpx.post(
+    with_version = httpx.post(
         f"{suite_gateway.v1}/messages",
         json=body,
-        headers={"x-api-key": key, "anthropic-version": "2099-01-01", "anthropic-beta": "some-beta-2099"},
+        headers={"x-api-key": key, "anthropic-version": "2099-01-01"},
     )
 
-    assert without.status_code == 200 and with_beta.status_code == 200
+    assert without.status_code == 200 and with_version.status_code == 200
     sent = [request["headers"] for request in suite_fake.requests()]
     assert [headers["anthropic-version"] for headers in sent] == ["2023-06-01", "2023-06-01"]
-    assert all("anthropic-beta" not in headers for headers in sent)
     assert all(headers["x-api-key"] != key for headers in sent)
+
+
+def test_beta_features_reach_claude_and_only_claude(
+    client: anthropic.Anthropic, suite_fake: FakeProvider
+) -> None:
+    betas = ["context-management-2025-06-27", "interleaved-thinking-2025-05-14"]
+
+    for model in MODELS:
+        client.beta.messages.create(model=model, max_tokens=20, messages=HELLO, betas=betas)
+    client.beta.messages.count_tokens(model="claude", messages=HELLO, betas=betas)
+
+    sent = {request["path"]: request["headers"] for request in suite_fake.requests()}
+    assert sent["/v1/messages"]["anthropic-beta"] == ",".join(betas)
+    # The SDK adds its own token-counting beta there; every name the client sent goes on, in order.
+    assert sent["/v1/messages/count_tokens"]["anthropic-beta"].split(",")[:2] == betas
+    assert "anthropic-beta" not in sent["/v1/chat/completions"]
+
+
+def test_a_malformed_beta_name_is_a_400_before_anything_is_sent(
+    suite_gateway: Gateway, suite_fake: FakeProvider, key: str
+) -> None:
+    response = httpx.post(
+        f"{suite_gateway.v1}/messages",
+        json={"model": "claude", "max_tokens": 20, "messages": HELLO},
+        headers={"x-api-key": key, "anthropic-beta": "good-2025-01-01, bad value;x=1"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert suite_fake.requests() == []
 
 
 def test_a_bad_key_is_a_401_authentication_error(suite_gateway: Gateway) -> None:

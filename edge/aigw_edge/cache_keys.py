@@ -1,7 +1,8 @@
 """The exact-match cache key of a chat request.
 
 Two requests share a key when they ask the same operation of the same model,
-the same thing, in the same form (JSON or stream, with or without usage). Fields that only label a
+the same thing, in the same form (JSON or stream, with or without usage), with
+the same Anthropic beta features. Fields that only label a
 request (user, metadata) do not count; key order in the JSON does not count.
 """
 
@@ -16,10 +17,14 @@ _IGNORED = ("stream", "stream_options", "user", "metadata")
 _VERSION = b"aigw-cache-v1"
 
 
-def cache_key(operation: str, body: dict[str, Any], stream: bool, include_usage: bool) -> str:
+def cache_key(
+    operation: str, body: dict[str, Any], stream: bool, include_usage: bool, betas: tuple[str, ...] = ()
+) -> str:
     canonical = {k: v for k, v in body.items() if k not in _IGNORED}
     form = b"stream+usage" if stream and include_usage else b"stream" if stream else b"json"
     digest = hashlib.sha256()
     digest.update(_VERSION + b"\0" + operation.encode() + b"\0" + form + b"\0")
+    if betas:
+        digest.update(b"betas:" + ",".join(sorted(betas)).encode() + b"\0")
     digest.update(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS))
     return digest.hexdigest()

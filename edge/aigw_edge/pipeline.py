@@ -54,6 +54,7 @@ class PreparedChat:
     cache_key: str | None
     cache_ttl_s: int
     cached: cache_pb2.CachedResponse | None
+    anthropic_beta: tuple[str, ...] = ()
 
 
 def _format_reset(seconds: float) -> str:
@@ -100,12 +101,19 @@ class ChatPipeline:
     # --- before the router -------------------------------------------------
 
     async def prepare(
-        self, ctx: RequestContext, door: Door, api_key: str | None, body: bytes, stream: bool | None = None
+        self,
+        ctx: RequestContext,
+        door: Door,
+        api_key: str | None,
+        body: bytes,
+        stream: bool | None = None,
+        anthropic_beta: tuple[str, ...] = (),
     ) -> PreparedChat:
         """Every check before the upstream call; raises GatewayError on refusal.
 
         `stream`, when given, is what the caller's method implies (the public
-        gRPC API has a method per mode); the body must agree.
+        gRPC API has a method per mode); the body must agree. `anthropic_beta`
+        is the client's beta features on Anthropic's door.
         """
         ctx.principal = await self._principals.authenticate(api_key)
         facts = door.decode(body)
@@ -120,7 +128,7 @@ class ChatPipeline:
         key = None
         cached = None
         if model.cache.enabled:
-            key = cache_key(door.name, orjson.loads(body), ctx.stream, facts.include_usage)
+            key = cache_key(door.name, orjson.loads(body), ctx.stream, facts.include_usage, anthropic_beta)
             cached = await self._lookup(ctx, key)
             ctx.headers.append(("x-aigw-cache", "hit" if cached is not None else "miss"))
         return PreparedChat(
@@ -130,6 +138,7 @@ class ChatPipeline:
             cache_key=key,
             cache_ttl_s=model.cache.ttl_s,
             cached=cached,
+            anthropic_beta=anthropic_beta,
         )
 
     async def _admit(self, ctx: RequestContext) -> None:
@@ -188,6 +197,7 @@ class ChatPipeline:
             include_usage=prepared.include_usage,
             key_id=ctx.principal.key_id,
             operation=prepared.operation,
+            anthropic_beta=prepared.anthropic_beta,
         )
 
     # --- the answer ----------------------------------------------------------

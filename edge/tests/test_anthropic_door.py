@@ -7,7 +7,7 @@ import pytest
 
 from aigw.router.v1 import router_pb2
 from aigw_edge.cache_keys import cache_key
-from aigw_edge.doors import ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES, CHAT
+from aigw_edge.doors import ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES, CHAT, anthropic_betas
 from aigw_edge.http.app import dialect_for
 from aigw_edge.http.dialects import AnthropicDialect, OpenAIDialect
 from aigw_runtime.errors import GatewayError, InvalidRequestError, error_for_status
@@ -127,3 +127,39 @@ def test_the_same_body_has_a_different_cache_key_on_each_door() -> None:
     }
 
     assert len(keys) == 3
+
+
+def test_beta_names_come_from_every_anthropic_beta_header_once_each_in_order() -> None:
+    headers = [
+        (b"anthropic-beta", b"prompt-caching-2024-07-31, context-1m-2025-08-07"),
+        (b"x-api-key", b"sk-secret"),
+        (b"anthropic-beta", b"context-1m-2025-08-07,,interleaved-thinking-2025-05-14"),
+    ]
+
+    assert anthropic_betas(headers) == (
+        "prompt-caching-2024-07-31",
+        "context-1m-2025-08-07",
+        "interleaved-thinking-2025-05-14",
+    )
+    assert anthropic_betas([(b"x-api-key", b"k")]) == ()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"ok-2025-01-01,not a token", b"semi;colon", b"-leading-dash", b",".join(b"b%d" % i for i in range(33))],
+)
+def test_a_beta_header_that_could_not_be_sent_on_safely_is_a_400(value: bytes) -> None:
+    with pytest.raises(InvalidRequestError) as refused:
+        anthropic_betas([(b"anthropic-beta", value)])
+
+    assert refused.value.param == "anthropic-beta"
+
+
+def test_betas_are_part_of_the_cache_key_whatever_their_order() -> None:
+    body = {"model": "claude", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+
+    plain = cache_key(ANTHROPIC_MESSAGES.name, body, False, False)
+    with_betas = cache_key(ANTHROPIC_MESSAGES.name, body, False, False, ("a-1", "b-2"))
+    reordered = cache_key(ANTHROPIC_MESSAGES.name, body, False, False, ("b-2", "a-1"))
+
+    assert plain != with_betas == reordered

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aigw_edge.context import RequestContext
-from aigw_edge.doors import Door
+from aigw_edge.doors import Door, anthropic_betas
 from aigw_edge.http.asgi import Receive, Scope, Send, bearer_token, encode_headers, read_body, send_bytes
 from aigw_edge.http.dialects import Dialect, send_error
 from aigw_edge.pipeline import ChatPipeline, ChatStream
@@ -36,7 +36,10 @@ class ModelEndpoint:
         try:
             try:
                 body = await read_body(receive, self._max_body_bytes)
-                prepared = await self._pipeline.prepare(ctx, self._door, bearer_token(scope), body)
+                betas = anthropic_betas(scope["headers"]) if self._door.anthropic_beta else ()
+                prepared = await self._pipeline.prepare(
+                    ctx, self._door, bearer_token(scope), body, anthropic_beta=betas
+                )
                 if not ctx.stream:
                     answer = await self._pipeline.complete(ctx, prepared)
                     await send_bytes(send, 200, answer, ctx.headers)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import abc
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -51,6 +52,17 @@ MAX_IN_FLIGHT_PER_CALL = 8
 _T = TypeVar("_T")
 
 
+@dataclass(frozen=True, slots=True)
+class CallOptions:
+    """What the client asked for beyond the body, for the deployments that can honour it."""
+
+    # Anthropic beta features, sent on to deployments that speak the Messages API natively.
+    anthropic_beta: tuple[str, ...] = ()
+
+
+NO_OPTIONS = CallOptions()
+
+
 class Operation(StrEnum):
     CHAT_COMPLETIONS = "chat.completions"
     EMBEDDINGS = "embeddings"
@@ -65,11 +77,14 @@ class Operation(StrEnum):
 class Exchange(abc.ABC):
     """One operation on one deployment."""
 
-    def __init__(self, deployment: Deployment, body: bytes, stream: bool) -> None:
+    def __init__(
+        self, deployment: Deployment, body: bytes, stream: bool, options: CallOptions = NO_OPTIONS
+    ) -> None:
         self.deployment = deployment
         self.adapter = deployment.adapter
         self.body = body
         self.stream = stream
+        self.options = options
 
     @abc.abstractmethod
     async def complete(self, caller: UpstreamCaller) -> CompletionResult:
@@ -176,13 +191,17 @@ def _first_failure(failed: BaseExceptionGroup[BaseException]) -> BaseException:
 class NativeMessages(Protocol):
     """What an adapter whose provider speaks Anthropic's Messages API offers besides chat."""
 
-    async def build_messages(self, body: bytes, upstream_model: str, stream: bool) -> UpstreamRequest: ...
+    async def build_messages(
+        self, body: bytes, upstream_model: str, stream: bool, betas: Sequence[str] = ()
+    ) -> UpstreamRequest: ...
 
     def parse_messages(self, content: bytes) -> CompletionResult: ...
 
     def messages_stream(self) -> StreamTranslator: ...
 
-    async def build_count_tokens(self, body: bytes, upstream_model: str) -> UpstreamRequest: ...
+    async def build_count_tokens(
+        self, body: bytes, upstream_model: str, betas: Sequence[str] = ()
+    ) -> UpstreamRequest: ...
 
     def parse_count_tokens(self, content: bytes) -> CompletionResult: ...
 
@@ -203,8 +222,10 @@ class AnthropicMessagesExchange(OneRequestExchange):
     final `message_delta` both see the token counts.
     """
 
-    def __init__(self, deployment: Deployment, body: bytes, stream: bool) -> None:
-        super().__init__(deployment, body, stream)
+    def __init__(
+        self, deployment: Deployment, body: bytes, stream: bool, options: CallOptions = NO_OPTIONS
+    ) -> None:
+        super().__init__(deployment, body, stream, options)
         self._native = native_messages(self.adapter)
 
     def _chat_body(self) -> bytes:
@@ -215,7 +236,9 @@ class AnthropicMessagesExchange(OneRequestExchange):
     async def request(self) -> UpstreamRequest | None:
         d = self.deployment
         if self._native is not None:
-            return await self._native.build_messages(self.body, d.upstream_model, self.stream)
+            return await self._native.build_messages(
+                self.body, d.upstream_model, self.stream, self.options.anthropic_beta
+            )
         call = ChatCall(
             body=self._chat_body(), upstream_model=d.upstream_model, stream=self.stream, policy=d.policy
         )
@@ -258,7 +281,9 @@ class AnthropicCountTokensExchange(OneRequestExchange):
                 param="model",
                 code="unsupported_operation",
             )
-        return await native.build_count_tokens(self.body, self.deployment.upstream_model)
+        return await native.build_count_tokens(
+            self.body, self.deployment.upstream_model, self.options.anthropic_beta
+        )
 
     def result(self, content: bytes) -> CompletionResult:
         native = native_messages(self.adapter)
@@ -274,10 +299,16 @@ EXCHANGES: dict[Operation, type[Exchange]] = {
 }
 
 
-def exchange_for(operation: Operation, deployment: Deployment, body: bytes, stream: bool) -> Exchange:
+def exchange_for(
+    operation: Operation,
+    deployment: Deployment,
+    body: bytes,
+    stream: bool,
+    options: CallOptions = NO_OPTIONS,
+) -> Exchange:
     kind = EXCHANGES.get(operation)
     if kind is None:
         raise InvalidRequestError(
             f"The operation {operation} is not served by this router.", code="unsupported_operation"
         )
-    return kind(deployment, body, stream)
+    return kind(deployment, body, stream, options)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aigw_router.adapters import CompletionResult, TokenUsage
 from aigw_router.catalog import Catalog, Deployment
-from aigw_router.operations import Operation, exchange_for
+from aigw_router.operations import NO_OPTIONS, CallOptions, Operation, exchange_for
 from aigw_router.upstream import UpstreamCaller
 from aigw_runtime.errors import GatewayError, InvalidRequestError, ServiceUnavailableError
 
@@ -49,11 +49,11 @@ class Router:
         self._caller = caller
 
     async def complete(
-        self, operation: Operation, model: str, body: bytes
+        self, operation: Operation, model: str, body: bytes, options: CallOptions = NO_OPTIONS
     ) -> tuple[CompletionResult, RouteTaken]:
         last: GatewayError = ServiceUnavailableError(f"No deployment of {model} is available.")
         for attempt, deployment in enumerate(self.catalog.get(model).deployments, start=1):
-            exchange = exchange_for(operation, deployment, body, stream=False)
+            exchange = exchange_for(operation, deployment, body, False, options)
             try:
                 return await exchange.complete(self._caller), _route(deployment, attempt)
             except GatewayError as exc:
@@ -63,11 +63,16 @@ class Router:
         raise last
 
     async def stream(
-        self, operation: Operation, model: str, body: bytes, include_usage: bool
+        self,
+        operation: Operation,
+        model: str,
+        body: bytes,
+        include_usage: bool,
+        options: CallOptions = NO_OPTIONS,
     ) -> AsyncIterator[StreamEvent]:
         last: GatewayError = ServiceUnavailableError(f"No deployment of {model} is available.")
         for attempt, deployment in enumerate(self.catalog.get(model).deployments, start=1):
-            exchange = exchange_for(operation, deployment, body, stream=True)
+            exchange = exchange_for(operation, deployment, body, True, options)
             translator = exchange.translator(include_usage)
             started = False
             try:

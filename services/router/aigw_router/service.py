@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aigw.common.v1 import common_pb2
 from aigw.router.v1 import router_pb2, router_pb2_grpc
 from aigw_router.adapters import TokenUsage
-from aigw_router.operations import Operation
+from aigw_router.operations import NO_OPTIONS, CallOptions, Operation
 from aigw_router.routing import Router, RouteTaken, StreamFinished, StreamStarted
 from aigw_runtime.errors import GatewayError, InvalidRequestError, to_detail
 from aigw_runtime.multiplex import MultiplexServer
@@ -29,6 +29,12 @@ def operation_of(request: router_pb2.CompleteRequest) -> Operation:
     if operation is None:
         raise InvalidRequestError("The request names no known operation.", param="operation")
     return operation
+
+
+def options_of(request: router_pb2.CompleteRequest) -> CallOptions:
+    if not request.anthropic_beta:
+        return NO_OPTIONS
+    return CallOptions(anthropic_beta=tuple(request.anthropic_beta))
 
 
 def usage_message(usage: TokenUsage) -> common_pb2.Usage:
@@ -67,7 +73,9 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         )
 
     async def _complete(self, request: router_pb2.CompleteRequest) -> router_pb2.CompleteResponse:
-        result, route = await self._router.complete(operation_of(request), request.model, request.body)
+        result, route = await self._router.complete(
+            operation_of(request), request.model, request.body, options_of(request)
+        )
         return router_pb2.CompleteResponse(
             body=result.body, usage=usage_message(result.usage), route=route_message(route)
         )
@@ -96,7 +104,10 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         self, request: router_pb2.CompleteRequest, context: Context
     ) -> AsyncIterator[router_pb2.CompleteStreamResponse]:
         operation = operation_of(request)
-        async for event in self._router.stream(operation, request.model, request.body, request.include_usage):
+        events = self._router.stream(
+            operation, request.model, request.body, request.include_usage, options_of(request)
+        )
+        async for event in events:
             if isinstance(event, list):
                 yield router_pb2.CompleteStreamResponse(chunks=router_pb2.StreamChunks(data=event))
             elif isinstance(event, StreamStarted):

@@ -24,7 +24,7 @@ from aigw_router.catalog import Catalog
 from aigw_router.frontdoor.anthropic_request import TOOL_ERROR_PREFIX, messages_to_chat
 from aigw_router.frontdoor.anthropic_response import chat_to_message
 from aigw_router.frontdoor.anthropic_stream import ChatToAnthropicStream
-from aigw_router.operations import Operation
+from aigw_router.operations import CallOptions, Operation
 from aigw_router.routing import Router, StreamFinished, StreamStarted
 from aigw_router.upstream import UpstreamCaller
 from aigw_runtime.anthropic_messages import decode_messages_request
@@ -623,6 +623,28 @@ async def test_another_deployment_gets_a_chat_request_and_the_client_an_anthropi
     assert message.content[0].type == "text" and message.content[0].text == "Hi!"
     assert message.model == "gpt-4o" and message.stop_reason == "end_turn"
     assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (40, 9)
+
+
+async def test_beta_features_go_to_claude_in_its_header_and_nowhere_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if "claude" in str(request.url):
+            return httpx.Response(200, json=NATIVE_MESSAGE)
+        return httpx.Response(200, json=_completion({"role": "assistant", "content": "Hi!"}, "stop"))
+
+    router = _router(handler, monkeypatch)
+    options = CallOptions(anthropic_beta=("context-management-2025-06-27", "prompt-caching-2024-07-31"))
+    await router.complete(MESSAGES, "claude", _body("claude"), options)
+    await router.complete(MESSAGES, "gpt", _body("gpt"), options)
+    await router.complete(MESSAGES, "claude", _body("claude"))
+
+    assert seen[0].headers["anthropic-beta"] == "context-management-2025-06-27,prompt-caching-2024-07-31"
+    assert "anthropic-beta" not in seen[1].headers
+    assert "anthropic-beta" not in seen[2].headers
 
 
 async def _collect(router: Router, model: str, body: bytes) -> tuple[list[bytes], TokenUsage]:

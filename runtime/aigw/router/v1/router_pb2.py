@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from aigw.common.v1 import common_pb2 as aigw_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61igw/router/v1/router.proto\x12\x0e\x61igw.router.v1\x1a\x1b\x61igw/common/v1/common.proto\"\x97\x01\n\x0f\x43ompleteRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\x0c\x12\x15\n\rinclude_usage\x18\x04 \x01(\x08\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12,\n\toperation\x18\x06 \x01(\x0e\x32\x19.aigw.router.v1.Operation\"?\n\x05Route\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x12\n\ndeployment\x18\x02 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\"l\n\x10\x43ompleteResponse\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12$\n\x05usage\x18\x02 \x01(\x0b\x32\x15.aigw.common.v1.Usage\x12$\n\x05route\x18\x03 \x01(\x0b\x32\x15.aigw.router.v1.Route\"3\n\x0bStreamStart\x12$\n\x05route\x18\x01 \x01(\x0b\x32\x15.aigw.router.v1.Route\"\x1c\n\x0cStreamChunks\x12\x0c\n\x04\x64\x61ta\x18\x01 \x03(\x0c\"1\n\tStreamEnd\x12$\n\x05usage\x18\x01 \x01(\x0b\x32\x15.aigw.common.v1.Usage\"\xa9\x01\n\x16\x43ompleteStreamResponse\x12,\n\x05start\x18\x01 \x01(\x0b\x32\x1b.aigw.router.v1.StreamStartH\x00\x12.\n\x06\x63hunks\x18\x02 \x01(\x0b\x32\x1c.aigw.router.v1.StreamChunksH\x00\x12(\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x19.aigw.router.v1.StreamEndH\x00\x42\x07\n\x05\x65vent\"\xf7\x01\n\x13\x43ompleteManyRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x32\n\x07request\x18\x02 \x01(\x0b\x32\x1f.aigw.router.v1.CompleteRequestH\x00\x12\x10\n\x06\x63\x61ncel\x18\x03 \x01(\x08H\x00\x12L\n\rtrace_context\x18\x04 \x03(\x0b\x32\x35.aigw.router.v1.CompleteManyRequest.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x06\n\x04kind\"\x96\x01\n\x14\x43ompleteManyResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x34\n\x08response\x18\x02 \x01(\x0b\x32 .aigw.router.v1.CompleteResponseH\x00\x12-\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1c.aigw.common.v1.GatewayErrorH\x00\x42\x08\n\x06result\"\x13\n\x11ListModelsRequest\"-\n\x0b\x43\x61\x63hePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\r\n\x05ttl_s\x18\x02 \x01(\x05\"d\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12*\n\x05\x63\x61\x63he\x18\x02 \x01(\x0b\x32\x1b.aigw.router.v1.CachePolicy\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x10\n\x08owned_by\x18\x04 \x01(\t\";\n\x12ListModelsResponse\x12%\n\x06models\x18\x01 \x03(\x0b\x32\x15.aigw.router.v1.Model*\xa8\x01\n\tOperation\x12\x19\n\x15OPERATION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aOPERATION_CHAT_COMPLETIONS\x10\x01\x12\x18\n\x14OPERATION_EMBEDDINGS\x10\x02\x12 \n\x1cOPERATION_ANTHROPIC_MESSAGES\x10\x03\x12$\n OPERATION_ANTHROPIC_COUNT_TOKENS\x10\x04\x32\xef\x02\n\rRouterService\x12M\n\x08\x43omplete\x12\x1f.aigw.router.v1.CompleteRequest\x1a .aigw.router.v1.CompleteResponse\x12[\n\x0e\x43ompleteStream\x12\x1f.aigw.router.v1.CompleteRequest\x1a&.aigw.router.v1.CompleteStreamResponse0\x01\x12S\n\nListModels\x12!.aigw.router.v1.ListModelsRequest\x1a\".aigw.router.v1.ListModelsResponse\x12]\n\x0c\x43ompleteMany\x12#.aigw.router.v1.CompleteManyRequest\x1a$.aigw.router.v1.CompleteManyResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61igw/router/v1/router.proto\x12\x0e\x61igw.router.v1\x1a\x1b\x61igw/common/v1/common.proto\"\xaf\x01\n\x0f\x43ompleteRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\x0c\x12\x15\n\rinclude_usage\x18\x04 \x01(\x08\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12,\n\toperation\x18\x06 \x01(\x0e\x32\x19.aigw.router.v1.Operation\x12\x16\n\x0e\x61nthropic_beta\x18\x07 \x03(\t\"?\n\x05Route\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x12\n\ndeployment\x18\x02 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\"l\n\x10\x43ompleteResponse\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12$\n\x05usage\x18\x02 \x01(\x0b\x32\x15.aigw.common.v1.Usage\x12$\n\x05route\x18\x03 \x01(\x0b\x32\x15.aigw.router.v1.Route\"3\n\x0bStreamStart\x12$\n\x05route\x18\x01 \x01(\x0b\x32\x15.aigw.router.v1.Route\"\x1c\n\x0cStreamChunks\x12\x0c\n\x04\x64\x61ta\x18\x01 \x03(\x0c\"1\n\tStreamEnd\x12$\n\x05usage\x18\x01 \x01(\x0b\x32\x15.aigw.common.v1.Usage\"\xa9\x01\n\x16\x43ompleteStreamResponse\x12,\n\x05start\x18\x01 \x01(\x0b\x32\x1b.aigw.router.v1.StreamStartH\x00\x12.\n\x06\x63hunks\x18\x02 \x01(\x0b\x32\x1c.aigw.router.v1.StreamChunksH\x00\x12(\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x19.aigw.router.v1.StreamEndH\x00\x42\x07\n\x05\x65vent\"\xf7\x01\n\x13\x43ompleteManyRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x32\n\x07request\x18\x02 \x01(\x0b\x32\x1f.aigw.router.v1.CompleteRequestH\x00\x12\x10\n\x06\x63\x61ncel\x18\x03 \x01(\x08H\x00\x12L\n\rtrace_context\x18\x04 \x03(\x0b\x32\x35.aigw.router.v1.CompleteManyRequest.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x06\n\x04kind\"\x96\x01\n\x14\x43ompleteManyResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x34\n\x08response\x18\x02 \x01(\x0b\x32 .aigw.router.v1.CompleteResponseH\x00\x12-\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1c.aigw.common.v1.GatewayErrorH\x00\x42\x08\n\x06result\"\x13\n\x11ListModelsRequest\"-\n\x0b\x43\x61\x63hePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\r\n\x05ttl_s\x18\x02 \x01(\x05\"d\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12*\n\x05\x63\x61\x63he\x18\x02 \x01(\x0b\x32\x1b.aigw.router.v1.CachePolicy\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x10\n\x08owned_by\x18\x04 \x01(\t\";\n\x12ListModelsResponse\x12%\n\x06models\x18\x01 \x03(\x0b\x32\x15.aigw.router.v1.Model*\xa8\x01\n\tOperation\x12\x19\n\x15OPERATION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aOPERATION_CHAT_COMPLETIONS\x10\x01\x12\x18\n\x14OPERATION_EMBEDDINGS\x10\x02\x12 \n\x1cOPERATION_ANTHROPIC_MESSAGES\x10\x03\x12$\n OPERATION_ANTHROPIC_COUNT_TOKENS\x10\x04\x32\xef\x02\n\rRouterService\x12M\n\x08\x43omplete\x12\x1f.aigw.router.v1.CompleteRequest\x1a .aigw.router.v1.CompleteResponse\x12[\n\x0e\x43ompleteStream\x12\x1f.aigw.router.v1.CompleteRequest\x1a&.aigw.router.v1.CompleteStreamResponse0\x01\x12S\n\nListModels\x12!.aigw.router.v1.ListModelsRequest\x1a\".aigw.router.v1.ListModelsResponse\x12]\n\x0c\x43ompleteMany\x12#.aigw.router.v1.CompleteManyRequest\x1a$.aigw.router.v1.CompleteManyResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,36 +34,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_COMPLETEMANYREQUEST_TRACECONTEXTENTRY']._loaded_options = None
   _globals['_COMPLETEMANYREQUEST_TRACECONTEXTENTRY']._serialized_options = b'8\001'
-  _globals['_OPERATION']._serialized_start=1346
-  _globals['_OPERATION']._serialized_end=1514
+  _globals['_OPERATION']._serialized_start=1370
+  _globals['_OPERATION']._serialized_end=1538
   _globals['_COMPLETEREQUEST']._serialized_start=77
-  _globals['_COMPLETEREQUEST']._serialized_end=228
-  _globals['_ROUTE']._serialized_start=230
-  _globals['_ROUTE']._serialized_end=293
-  _globals['_COMPLETERESPONSE']._serialized_start=295
-  _globals['_COMPLETERESPONSE']._serialized_end=403
-  _globals['_STREAMSTART']._serialized_start=405
-  _globals['_STREAMSTART']._serialized_end=456
-  _globals['_STREAMCHUNKS']._serialized_start=458
-  _globals['_STREAMCHUNKS']._serialized_end=486
-  _globals['_STREAMEND']._serialized_start=488
-  _globals['_STREAMEND']._serialized_end=537
-  _globals['_COMPLETESTREAMRESPONSE']._serialized_start=540
-  _globals['_COMPLETESTREAMRESPONSE']._serialized_end=709
-  _globals['_COMPLETEMANYREQUEST']._serialized_start=712
-  _globals['_COMPLETEMANYREQUEST']._serialized_end=959
-  _globals['_COMPLETEMANYREQUEST_TRACECONTEXTENTRY']._serialized_start=900
-  _globals['_COMPLETEMANYREQUEST_TRACECONTEXTENTRY']._serialized_end=951
-  _globals['_COMPLETEMANYRESPONSE']._serialized_start=962
-  _globals['_COMPLETEMANYRESPONSE']._serialized_end=1112
-  _globals['_LISTMODELSREQUEST']._serialized_start=1114
-  _globals['_LISTMODELSREQUEST']._serialized_end=1133
-  _globals['_CACHEPOLICY']._serialized_start=1135
-  _globals['_CACHEPOLICY']._serialized_end=1180
-  _globals['_MODEL']._serialized_start=1182
-  _globals['_MODEL']._serialized_end=1282
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1284
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1343
-  _globals['_ROUTERSERVICE']._serialized_start=1517
-  _globals['_ROUTERSERVICE']._serialized_end=1884
+  _globals['_COMPLETEREQUEST']._serialized_end=252
+  _globals['_ROUTE']._serialized_start=254
+  _globals['_ROUTE']._serialized_end=317
+  _globals['_COMPLETERESPONSE']._serialized_start=319
+  _globals['_COMPLETERESPONSE']._serialized_end=427
+  _globals['_STREAMSTART']._serialized_start=429
+  _globals['_STREAMSTART']._serialized_end=480
+  _globals['_STREAMCHUNKS']._serialized_start=482
+  _globals['_STREAMCHUNKS']._serialized_end=510
+  _globals['_STREAMEND']._serialized_start=512
+  _globals['_STREAMEND']._serialized_end=561
+  _globals['_COMPLETESTREAMRESPONSE']._serialized_start=564
+  _globals['_COMPLETESTREAMRESPONSE']._serialized_end=733
+  _globals['_COMPLETEMANYREQUEST']._serialized_start=736
+  _globals['_COMPLETEMANYREQUEST']._serialized_end=983
+  _globals['_COMPLETEMANYREQUEST_TRACECONTEXTENTRY']._serialized_start=924
+  _globals['_COMPLETEMANYREQUEST_TRACECONTEXTENTRY']._serialized_end=975
+  _globals['_COMPLETEMANYRESPONSE']._serialized_start=986
+  _globals['_COMPLETEMANYRESPONSE']._serialized_end=1136
+  _globals['_LISTMODELSREQUEST']._serialized_start=1138
+  _globals['_LISTMODELSREQUEST']._serialized_end=1157
+  _globals['_CACHEPOLICY']._serialized_start=1159
+  _globals['_CACHEPOLICY']._serialized_end=1204
+  _globals['_MODEL']._serialized_start=1206
+  _globals['_MODEL']._serialized_end=1306
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1308
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1367
+  _globals['_ROUTERSERVICE']._serialized_start=1541
+  _globals['_ROUTERSERVICE']._serialized_end=1908
 # @@protoc_insertion_point(module_scope)

@@ -22,20 +22,22 @@ OPERATION_ANTHROPIC_MESSAGES: Operation
 OPERATION_ANTHROPIC_COUNT_TOKENS: Operation
 
 class CompleteRequest(_message.Message):
-    __slots__ = ("request_id", "model", "body", "include_usage", "key_id", "operation")
+    __slots__ = ("request_id", "model", "body", "include_usage", "key_id", "operation", "anthropic_beta")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_USAGE_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATION_FIELD_NUMBER: _ClassVar[int]
+    ANTHROPIC_BETA_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     model: str
     body: bytes
     include_usage: bool
     key_id: str
     operation: Operation
-    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., body: _Optional[bytes] = ..., include_usage: _Optional[bool] = ..., key_id: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ...) -> None: ...
+    anthropic_beta: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., body: _Optional[bytes] = ..., include_usage: _Optional[bool] = ..., key_id: _Optional[str] = ..., operation: _Optional[_Union[Operation, str]] = ..., anthropic_beta: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Route(_message.Message):
     __slots__ = ("provider", "deployment", "attempts")

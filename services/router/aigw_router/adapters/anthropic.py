@@ -23,6 +23,7 @@ refuses them). Native pass-through requests carry the same version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -99,6 +100,13 @@ def chat_completion(message: dict[str, Any], upstream_model: str, created: int) 
         ],
         "usage": openai_usage(usage_from_anthropic(message.get("usage"))),
     }
+
+
+def _with_betas(request: UpstreamRequest, betas: Sequence[str]) -> UpstreamRequest:
+    """The request with the client's beta features in `anthropic-beta` (Anthropic's comma-separated list)."""
+    if betas:
+        request.headers["anthropic-beta"] = ",".join(betas)
+    return request
 
 
 class AnthropicAdapter(ProviderAdapter):
@@ -184,14 +192,16 @@ class AnthropicAdapter(ProviderAdapter):
         request["model"] = upstream_model
         return request
 
-    async def build_messages(self, body: bytes, upstream_model: str, stream: bool) -> UpstreamRequest:
-        """A Messages request passed through with the deployment's model and the stream flag set."""
+    async def build_messages(
+        self, body: bytes, upstream_model: str, stream: bool, betas: Sequence[str] = ()
+    ) -> UpstreamRequest:
+        """The Messages request passed through, with the deployment's model, the stream flag and the betas."""
         request = self._native_body(body, upstream_model)
         if stream:
             request["stream"] = True
         else:
             request.pop("stream", None)
-        return self._request(self._messages_url, request, stream)
+        return _with_betas(self._request(self._messages_url, request, stream), betas)
 
     def parse_messages(self, content: bytes) -> CompletionResult:
         """The native answer unchanged, with its usage."""
@@ -202,9 +212,12 @@ class AnthropicAdapter(ProviderAdapter):
         """Relays the native stream event by event (see `AnthropicMessagesRelay`)."""
         return AnthropicMessagesRelay(self.name)
 
-    async def build_count_tokens(self, body: bytes, upstream_model: str) -> UpstreamRequest:
-        """`POST /v1/messages/count_tokens`, passed through with the deployment's model."""
-        return self._request(self._count_tokens_url, self._native_body(body, upstream_model), False)
+    async def build_count_tokens(
+        self, body: bytes, upstream_model: str, betas: Sequence[str] = ()
+    ) -> UpstreamRequest:
+        """`POST /v1/messages/count_tokens`, passed through with the deployment's model and the betas."""
+        request = self._request(self._count_tokens_url, self._native_body(body, upstream_model), False)
+        return _with_betas(request, betas)
 
     def parse_count_tokens(self, content: bytes) -> CompletionResult:
         """The count unchanged; counting is free at Anthropic, so no tokens are metered."""
