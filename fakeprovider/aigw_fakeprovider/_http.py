@@ -44,6 +44,12 @@ class Request:
     def with_path_params(self, params: Mapping[str, str]) -> Request:
         return dataclasses.replace(self, path_params=params)
 
+    def bearer_token(self) -> str | None:
+        """The token of an `Authorization: Bearer <token>` header; None when there is none or it is blank."""
+        scheme, _, token = self.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        return token if scheme.lower() == "bearer" and token else None
+
 
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     headers: dict[str, str] = {}

@@ -15,7 +15,6 @@ Errors use Anthropic's envelope `{"type": "error", "error": {"type",
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from functools import partial
@@ -31,8 +30,8 @@ from aigw_fakeprovider.anthropic_request import (
 )
 from aigw_fakeprovider.anthropic_response import MessageEnvelope, error_body, message_body, stream_frames
 from aigw_fakeprovider.app import Route
-from aigw_fakeprovider.delivery import EventStream, JsonResponse, Pacing, Response, deliver
-from aigw_fakeprovider.errors import ProviderError
+from aigw_fakeprovider.delivery import JsonResponse, Response, answer_json, answer_stream, deliver
+from aigw_fakeprovider.errors import ProviderError, retry_after
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
 from aigw_fakeprovider.knobs import FaultKind
 
@@ -64,9 +63,11 @@ class AnthropicProtocol:
     def error_response(self, error: ProviderError) -> Response:
         request_id = _request_id()
         retryable = error.status in (408, 409, 429) or error.status >= 500
-        headers = [("request-id", request_id), ("x-should-retry", "true" if retryable else "false")]
-        if error.retry_after_s is not None:
-            headers.append(("retry-after", str(math.ceil(error.retry_after_s))))
+        headers = [
+            ("request-id", request_id),
+            ("x-should-retry", "true" if retryable else "false"),
+            *retry_after(error),
+        ]
         return JsonResponse(error.status, error_body(error, request_id), headers=headers)
 
     def unknown_route(self, request: Request, allowed_methods: Sequence[str]) -> ProviderError:
@@ -80,10 +81,7 @@ class AnthropicProtocol:
 
     def _check_headers(self, request: Request) -> str:
         """Authenticates the request; returns its API version."""
-        key = request.headers.get("x-api-key", "").strip()
-        if not key:
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            key = token.strip() if scheme.lower() == "bearer" else ""
+        key = request.headers.get("x-api-key", "").strip() or request.bearer_token()
         if not key:
             raise _authentication_error("x-api-key header is required")
         if self._api_key is not None and key != self._api_key:
@@ -124,15 +122,8 @@ def _answer(messages: MessagesRequest, plan: RequestPlan) -> Response:
     envelope = MessageEnvelope(id=f"msg_{uuid.uuid4().hex[:24]}", model=messages.model)
     headers = [("request-id", _request_id())]
     if messages.stream:
-        return EventStream(
-            stream_frames(result, envelope),
-            pacing=Pacing.from_knobs(plan.knobs),
-            drop_after=plan.drop_after_chunks,
-            headers=headers,
-        )
-    return JsonResponse(
-        200, message_body(result, envelope), headers=headers, delay_s=plan.knobs.latency_ms / 1000.0
-    )
+        return answer_stream(plan, stream_frames(result, envelope), headers=headers)
+    return answer_json(plan, message_body(result, envelope), headers)
 
 
 def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:

@@ -24,8 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aigw_fakeprovider.answers import Role, Turn
-from aigw_fakeprovider.anthropic_fields import Fields, invalid
+from aigw_fakeprovider._blocks import Block, answer_turns
+from aigw_fakeprovider._fields import Fields
+from aigw_fakeprovider.answers import Turn
+from aigw_fakeprovider.anthropic_fields import ANTHROPIC, invalid
 from aigw_fakeprovider.errors import InvalidRequestError
 
 IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
@@ -38,17 +40,6 @@ _SYSTEM_ROLE = (
     'messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, '
     'not "system" as an input message role.'
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """One validated content block: what the answer needs from it."""
-
-    kind: str
-    text: str = ""
-    images: int = 0
-    tool_id: str | None = None
-    """The id a tool_use block declares, or the id a tool_result block answers."""
 
 
 @dataclass(slots=True)
@@ -66,7 +57,7 @@ def _check_id(fields: Fields, key: str) -> str:
 
 def text_block(fields: Fields) -> Block:
     """A `text` block (also the shape of `system` blocks)."""
-    fields.reject_extra(("type", "text", _CACHE_CONTROL, "citations"))
+    fields.reject_unknown(("type", "text", _CACHE_CONTROL, "citations"))
     text = fields.required_string("text")
     if not text:
         raise invalid("messages", "text content blocks must be non-empty")
@@ -86,46 +77,46 @@ def _base64(fields: Fields) -> None:
 
 
 def _image_block(fields: Fields) -> Block:
-    fields.reject_extra(("type", "source", _CACHE_CONTROL))
+    fields.reject_unknown(("type", "source", _CACHE_CONTROL))
     source = fields.required_object("source")
     kind = source.choice("type", ("base64", "url", "file"), required=True)
     if kind == "base64":
-        source.reject_extra(("type", "media_type", "data"))
+        source.reject_unknown(("type", "media_type", "data"))
         source.choice("media_type", IMAGE_MEDIA_TYPES, required=True)
         _base64(source)
     elif kind == "url":
-        source.reject_extra(("type", "url"))
+        source.reject_unknown(("type", "url"))
         if not source.required_string("url").startswith(("https://", "http://")):
             raise invalid(source.at("url"), "Input should be a valid URL")
     else:
-        source.reject_extra(("type", "file_id"))
+        source.reject_unknown(("type", "file_id"))
         source.required_string("file_id")
     return Block("image", images=1)
 
 
 def _document_block(fields: Fields) -> Block:
-    fields.reject_extra(("type", "source", "title", "context", "citations", _CACHE_CONTROL))
+    fields.reject_unknown(("type", "source", "title", "context", "citations", _CACHE_CONTROL))
     source = fields.required_object("source")
     kind = source.choice("type", ("base64", "text", "url", "file"), required=True)
     if kind == "base64":
-        source.reject_extra(("type", "media_type", "data"))
+        source.reject_unknown(("type", "media_type", "data"))
         source.choice("media_type", ("application/pdf",), required=True)
         _base64(source)
     elif kind == "text":
-        source.reject_extra(("type", "media_type", "data"))
+        source.reject_unknown(("type", "media_type", "data"))
         source.choice("media_type", ("text/plain",), required=True)
         return Block("document", source.required_string("data"))
     elif kind == "url":
-        source.reject_extra(("type", "url"))
+        source.reject_unknown(("type", "url"))
         source.required_string("url")
     else:
-        source.reject_extra(("type", "file_id"))
+        source.reject_unknown(("type", "file_id"))
         source.required_string("file_id")
     return Block("document", fields.string("title") or "")
 
 
 def _tool_result_block(fields: Fields) -> Block:
-    fields.reject_extra(("type", "tool_use_id", "content", "is_error", _CACHE_CONTROL))
+    fields.reject_unknown(("type", "tool_use_id", "content", "is_error", _CACHE_CONTROL))
     tool_use_id = _check_id(fields, "tool_use_id")
     fields.boolean("is_error")
     content = fields.value.get("content")
@@ -144,7 +135,7 @@ def _tool_result_block(fields: Fields) -> Block:
 
 
 def _tool_use_block(fields: Fields) -> Block:
-    fields.reject_extra(("type", "id", "name", "input", "caller", _CACHE_CONTROL))
+    fields.reject_unknown(("type", "id", "name", "input", "caller", _CACHE_CONTROL))
     tool_use_id = _check_id(fields, "id")
     fields.required_string("name")
     if not isinstance(fields.value.get("input"), dict):
@@ -173,17 +164,17 @@ def _block(fields: Fields, allowed: Sequence[str], role: str) -> Block:
     if kind == "tool_use":
         return _tool_use_block(fields)
     if kind == "thinking":
-        fields.reject_extra(("type", "thinking", "signature"))
+        fields.reject_unknown(("type", "thinking", "signature"))
         fields.required_string("thinking")
         fields.required_string("signature")
     else:
-        fields.reject_extra(("type", "data"))
+        fields.reject_unknown(("type", "data"))
         fields.required_string("data")
     return Block(kind)
 
 
 def _message(fields: Fields, index: int) -> _Turn:
-    fields.reject_extra(("role", "content"))
+    fields.reject_unknown(("role", "content"))
     role = fields.required_string("role")
     if role == "system":
         raise InvalidRequestError(_SYSTEM_ROLE)
@@ -255,26 +246,11 @@ def _check_answered(calls: Sequence[str | None], index: int, following: _Turn) -
         )
 
 
-def _answer_turns(turns: Sequence[_Turn]) -> list[Turn]:
-    """The turns as `answers.py` sees them: tool results are turns of their own."""
-    result: list[Turn] = []
-    for turn in turns:
-        if turn.role == "assistant":
-            result.append(Turn(Role.ASSISTANT, " ".join(b.text for b in turn.blocks if b.kind == "text")))
-            continue
-        result.extend(Turn(Role.TOOL, b.text) for b in turn.blocks if b.kind == "tool_result")
-        said = [b for b in turn.blocks if b.kind != "tool_result"]
-        if said:
-            text = " ".join(b.text for b in said if b.kind == "text")
-            result.append(Turn(Role.USER, text, sum(b.images for b in said)))
-    return result
-
-
 def parse_messages(messages: list[Any] | None) -> list[Turn]:
     """Validates `messages`; raises `InvalidRequestError` with Anthropic's wording."""
     if not messages:
         raise invalid("messages", "at least one message is required")
-    body = Fields({"messages": messages})
+    body = Fields({"messages": messages}, ANTHROPIC)
     turns = _combined(
         [_message(fields, index) for index, fields in enumerate(body.objects("messages") or [])]
     )
@@ -283,4 +259,4 @@ def parse_messages(messages: list[Any] | None) -> list[Turn]:
     final = last.blocks[-1] if last.role == "assistant" and last.blocks else None
     if final is not None and final.kind == "text" and final.text != final.text.rstrip():
         raise invalid("messages", "final assistant content cannot end with trailing whitespace")
-    return _answer_turns(turns)
+    return answer_turns((turn.role, turn.blocks) for turn in turns)

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from aigw_fakeprovider._fields import Fields
 from aigw_fakeprovider.answers import (
     OutputFormat,
     OutputKind,
@@ -30,7 +31,7 @@ from aigw_fakeprovider.answers import (
     ToolUse,
     Turn,
 )
-from aigw_fakeprovider.anthropic_fields import Fields, invalid
+from aigw_fakeprovider.anthropic_fields import ANTHROPIC, invalid
 from aigw_fakeprovider.anthropic_messages import parse_messages, text_block
 from aigw_fakeprovider.errors import InvalidRequestError
 
@@ -108,7 +109,7 @@ def _tools(fields: Fields) -> tuple[Tool, ...]:
                     "'custom' or a server tool type",
                 )
             continue  # a server tool (web search, code execution, ...): offered, never called here
-        tool.reject_extra(_CUSTOM_TOOL_FIELDS)
+        tool.reject_unknown(_CUSTOM_TOOL_FIELDS)
         if not _TOOL_NAME.fullmatch(name):
             raise invalid(tool.at("name"), "String should match pattern '^[a-zA-Z0-9_-]{1,128}$'")
         tool.string("description")
@@ -126,9 +127,9 @@ def _tool_use(fields: Fields) -> ToolUse:
         return ToolUse(tools)
     kind = choice.choice("type", ("auto", "any", "tool", "none"), required=True)
     if kind == "none":
-        choice.reject_extra(("type",))
+        choice.reject_unknown(("type",))
         return ToolUse(tools, ToolPolicy.NONE)
-    choice.reject_extra(("type", "name", "disable_parallel_tool_use"))
+    choice.reject_unknown(("type", "name", "disable_parallel_tool_use"))
     parallel = not choice.boolean("disable_parallel_tool_use")
     forced = choice.required_string("name") if kind == "tool" else None
     if kind != "auto" and not fields.value.get("tools"):
@@ -142,12 +143,12 @@ def _output(fields: Fields) -> OutputFormat:
     config = fields.object("output_config")
     if config is None:
         return OutputFormat()
-    config.reject_extra(("format", "effort"))
+    config.reject_unknown(("format", "effort"))
     config.choice("effort", ("low", "medium", "high", "xhigh", "max"))
     output_format = config.object("format", nullable=True)
     if output_format is None:
         return OutputFormat()
-    output_format.reject_extra(("type", "schema"))
+    output_format.reject_unknown(("type", "schema"))
     output_format.choice("type", ("json_schema",), required=True)
     return OutputFormat(OutputKind.JSON_SCHEMA, output_format.required_object("schema").value)
 
@@ -163,8 +164,8 @@ def _thinking(fields: Fields) -> None:
 
 def _head(body: dict[str, Any], allowed: frozenset[str]) -> tuple[Fields, str, list[Any]]:
     """The fields every request has, checked first: no unknown field, a model, a messages list."""
-    fields = Fields(body)
-    fields.reject_extra(allowed)
+    fields = Fields(body, ANTHROPIC)
+    fields.reject_unknown(allowed)
     model = fields.required_string("model")
     if not model:
         raise invalid("model", "String should have at least 1 character")
@@ -195,7 +196,7 @@ def parse_messages_request(body: dict[str, Any], version: str = "2023-06-01") ->
             raise invalid(f"stop_sequences.{index}", "Input should be a valid string")
     metadata = fields.object("metadata")
     if metadata is not None:
-        metadata.reject_extra(("user_id",))
+        metadata.reject_unknown(("user_id",))
         metadata.string("user_id", nullable=True)
     prompt = Prompt(
         turns=turns,

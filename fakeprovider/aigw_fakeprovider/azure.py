@@ -53,11 +53,11 @@ from aigw_fakeprovider.azure_request import (
     parse_deployment_chat,
     parse_deployment_embeddings,
 )
-from aigw_fakeprovider.delivery import EventStream, JsonResponse, Pacing, Response, deliver
+from aigw_fakeprovider.delivery import JsonResponse, Response, answer_json, answer_stream, deliver
 from aigw_fakeprovider.errors import ProviderError
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
 from aigw_fakeprovider.knobs import FaultKind
-from aigw_fakeprovider.openai import default_dimensions
+from aigw_fakeprovider.openai import embeddings_answer, retry_headers
 from aigw_fakeprovider.openai_request import (
     ChatRequest,
     EmbeddingRequest,
@@ -65,14 +65,7 @@ from aigw_fakeprovider.openai_request import (
     parse_embedding_request,
     parse_json_object,
 )
-from aigw_fakeprovider.openai_response import (
-    DONE,
-    Envelope,
-    completion_body,
-    embeddings_body,
-    error_body,
-    stream_frames,
-)
+from aigw_fakeprovider.openai_response import DONE, completion_body, error_body, new_envelope, stream_frames
 from aigw_runtime.clock import Clock
 
 _CHAT_OPERATION = "ChatCompletions_Create"
@@ -99,10 +92,7 @@ class AzureOpenAIProtocol:
         )
 
     def error_response(self, error: ProviderError) -> Response:
-        headers: list[tuple[str, str]] = [("apim-request-id", str(uuid.uuid4()))]
-        if error.retry_after_s is not None:
-            headers.append(("retry-after", str(math.ceil(error.retry_after_s))))
-            headers.append(("retry-after-ms", str(round(error.retry_after_s * 1000))))
+        headers = [("apim-request-id", str(uuid.uuid4())), *retry_headers(error)]
         body = error.body() if isinstance(error, AzureError) else error_body(error)
         return JsonResponse(error.status, body, headers=headers)
 
@@ -135,9 +125,8 @@ class AzureOpenAIProtocol:
             if self._api_key is not None and key != self._api_key:
                 raise invalid_key()
             return
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = request.bearer_token()
+        if token is None:
             raise missing_key()
         if self._issuer.valid(token, COGNITIVE_SERVICES):
             return
@@ -171,21 +160,15 @@ class AzureOpenAIProtocol:
 
     def _chat_answer(self, chat: ChatRequest, plan: RequestPlan, filtered: str | None) -> Response:
         result, cut = filtered_answer(answer(chat.prompt), filtered)
-        envelope = Envelope(
-            id=f"chatcmpl-{uuid.uuid4().hex[:29]}", created=int(self._clock.now()), model=chat.model
-        )
+        envelope = new_envelope(chat.model, self._clock.now())
         headers = [("apim-request-id", str(uuid.uuid4()))]
         if chat.stream:
             frames = stream_frames(result, envelope, include_usage=chat.include_usage)
-            return EventStream(
-                annotate_frames(frames, cut, filtered),
-                pacing=Pacing.from_knobs(plan.knobs),
-                terminator=DONE,
-                drop_after=plan.drop_after_chunks,
-                headers=headers,
+            return answer_stream(
+                plan, annotate_frames(frames, cut, filtered), headers=headers, terminator=DONE
             )
         body = annotate_completion(completion_body(result, envelope), cut, filtered)
-        return JsonResponse(200, body, headers=headers, delay_s=plan.knobs.latency_ms / 1000.0)
+        return answer_json(plan, body, headers)
 
     # --- embeddings ----------------------------------------------------------------
 
@@ -202,19 +185,11 @@ class AzureOpenAIProtocol:
 
     def _embeddings(self, embedding: EmbeddingRequest, version: str) -> Response:
         plan = self._planner.plan(embedding.model)
-        body = partial(
-            embeddings_body,
-            embedding.model,
-            embedding.inputs,
-            dimensions=embedding.dimensions or default_dimensions(embedding.model),
-            base64=embedding.encoding_format == "base64",
-            prompt_tokens=embedding.input_tokens,
-        )
         return deliver(
             plan,
             streaming=False,
             fault_error=partial(_fault_error, plan, _EMBEDDINGS_OPERATION, version),
-            answer=lambda: JsonResponse(200, body(), delay_s=plan.knobs.latency_ms / 1000.0),
+            answer=partial(embeddings_answer, plan, embedding),
         )
 
 

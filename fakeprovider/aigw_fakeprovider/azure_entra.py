@@ -15,13 +15,12 @@ a token before it expires.
 from __future__ import annotations
 
 import datetime
-import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from aigw_fakeprovider._http import Request
+from aigw_fakeprovider._tokens import IssuedTokens
 from aigw_fakeprovider.app import CONTROL_PREFIX, Route
 from aigw_fakeprovider.delivery import JsonResponse, Response
 from aigw_fakeprovider.errors import ProviderError
@@ -32,40 +31,15 @@ COGNITIVE_SERVICES = "https://cognitiveservices.azure.com"
 _DEFAULT_SUFFIX = "/.default"
 
 
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    audience: str
-    expires_at: float
-    """On the clock's monotonic scale."""
-
-
-class TokenIssuer:
-    """The access tokens handed out so far, shared by the token endpoint and the APIs that check them."""
+class TokenIssuer(IssuedTokens[str]):
+    """Entra's access tokens, each granting access to one audience (the resource its scope named)."""
 
     def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._tokens: dict[str, IssuedToken] = {}
-
-    def issue(self, audience: str) -> str:
-        token = "eyJ0eXAiOiJKV1QifQ." + secrets.token_urlsafe(32)
-        now = self._clock.monotonic()
-        # Forget expired tokens, so a long-running fake does not grow without bound.
-        self._tokens = {key: kept for key, kept in self._tokens.items() if kept.expires_at > now}
-        self._tokens[token] = IssuedToken(audience, now + TOKEN_LIFETIME_S)
-        return token
+        super().__init__(clock, prefix="eyJ0eXAiOiJKV1QifQ.", lifetime_s=TOKEN_LIFETIME_S)
 
     def valid(self, token: str, audience: str) -> bool:
-        """Whether `token` was issued here for `audience` and has not expired."""
-        issued = self._tokens.get(token)
-        return (
-            issued is not None and issued.audience == audience and self._clock.monotonic() < issued.expires_at
-        )
-
-    def revoke_all(self) -> int:
-        """Forgets every token issued; returns how many there were."""
-        count = len(self._tokens)
-        self._tokens.clear()
-        return count
+        """Whether `token` was issued here for `audience` and has not expired or been revoked."""
+        return self.lookup(token) == audience
 
 
 class EntraError(ProviderError):

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aigw_fakeprovider._fields import Fields
 from aigw_fakeprovider.errors import InvalidRequestError
-from aigw_fakeprovider.openai_fields import Fields, invalid_type, invalid_value, unrecognized
+from aigw_fakeprovider.openai_fields import OPENAI, invalid_type, invalid_value, non_empty_array
 from aigw_fakeprovider.openai_messages import ROLES
 from aigw_fakeprovider.openai_request import (
     ChatRequest,
@@ -68,14 +69,12 @@ def chat_fields(api_version: str) -> frozenset[str]:
 
 def parse_deployment_chat(body: Mapping[str, Any], deployment: str, api_version: str) -> ChatRequest:
     """Validates a chat body sent to a deployment at `api_version`; raises `InvalidRequestError`."""
-    unknown = [name for name in body if name not in chat_fields(api_version)]
-    if unknown:
-        raise unrecognized(unknown)
-    fields = Fields(body)
-    for index, source in enumerate(fields.array("data_sources", non_empty=True) or []):
+    fields = Fields(body, OPENAI)
+    fields.reject_unknown(chat_fields(api_version))
+    for index, source in enumerate(non_empty_array(fields, "data_sources") or []):
         if not isinstance(source, dict):
             raise invalid_type(f"data_sources[{index}]", "an object", source)
-        Fields(source, f"data_sources[{index}]").required_string("type")
+        Fields(source, OPENAI, f"data_sources[{index}]").required_string("type")
     fields.object("user_security_context")
     fields.string("model")
     _check_messages(body.get("messages"), api_version)
@@ -109,10 +108,9 @@ def _check_messages(messages: Any, api_version: str) -> None:
 
 def parse_deployment_embeddings(body: Mapping[str, Any], deployment: str) -> EmbeddingRequest:
     """Validates an embeddings body sent to a deployment; raises `InvalidRequestError`."""
-    unknown = [name for name in body if name not in _EMBEDDING_FIELDS]
-    if unknown:
-        raise unrecognized(unknown)
-    Fields(body).string("input_type")
+    fields = Fields(body, OPENAI)
+    fields.reject_unknown(_EMBEDDING_FIELDS)
+    fields.string("input_type")
     value = body.get("input")
     if isinstance(value, list) and not all(isinstance(item, str) for item in value):
         raise InvalidRequestError(

@@ -23,7 +23,6 @@ a `ServiceUnavailableException`.
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from collections.abc import Sequence
@@ -41,8 +40,8 @@ from aigw_fakeprovider.bedrock_invoke import Embedded, embed
 from aigw_fakeprovider.bedrock_response import converse_body, stream_frames
 from aigw_fakeprovider.bedrock_shapes import OperationInput, load_service_model, validation_error
 from aigw_fakeprovider.bedrock_sigv4 import AwsCredentials, SigV4Verifier
-from aigw_fakeprovider.delivery import EventStream, JsonResponse, Pacing, Response, deliver
-from aigw_fakeprovider.errors import ProviderError
+from aigw_fakeprovider.delivery import JsonResponse, Response, answer_json, answer_stream, deliver
+from aigw_fakeprovider.errors import ProviderError, retry_after
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
 from aigw_fakeprovider.knobs import FaultKind
 from aigw_runtime.clock import Clock
@@ -113,9 +112,7 @@ class BedrockProtocol:
 
     def error_response(self, error: ProviderError) -> Response:
         kind = error.error_type + (_CORAL if error.error_type in _MODELED else "")
-        headers = [("x-amzn-requestid", _request_id()), ("x-amzn-errortype", kind)]
-        if error.retry_after_s is not None:
-            headers.append(("retry-after", str(math.ceil(error.retry_after_s))))
+        headers = [("x-amzn-requestid", _request_id()), ("x-amzn-errortype", kind), *retry_after(error)]
         return JsonResponse(error.status, {"message": error.message}, headers=headers)
 
     def unknown_route(self, request: Request, allowed_methods: Sequence[str]) -> ProviderError:
@@ -182,16 +179,10 @@ def _converse_answer(converse: ConverseRequest, plan: RequestPlan, stream: bool)
     latency_ms = round(plan.knobs.latency_ms)
     headers = [("x-amzn-requestid", _request_id())]
     if stream:
-        return EventStream(
-            stream_frames(result, latency_ms),
-            pacing=Pacing.from_knobs(plan.knobs),
-            drop_after=plan.drop_after_chunks,
-            headers=headers,
-            content_type=EVENT_STREAM,
+        return answer_stream(
+            plan, stream_frames(result, latency_ms), headers=headers, content_type=EVENT_STREAM
         )
-    return JsonResponse(
-        200, converse_body(result, latency_ms), headers=headers, delay_s=plan.knobs.latency_ms / 1000.0
-    )
+    return answer_json(plan, converse_body(result, latency_ms), headers)
 
 
 def _invoke_answer(embedded: Embedded, plan: RequestPlan) -> Response:
@@ -199,7 +190,7 @@ def _invoke_answer(embedded: Embedded, plan: RequestPlan) -> Response:
         ("x-amzn-requestid", _request_id()),
         ("x-amzn-bedrock-input-token-count", str(embedded.input_tokens)),
     ]
-    return JsonResponse(200, embedded.body, headers=headers, delay_s=plan.knobs.latency_ms / 1000.0)
+    return answer_json(plan, embedded.body, headers)
 
 
 def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aigw_fakeprovider._blocks import Block, answer_turns
 from aigw_fakeprovider.answers import (
     OutputFormat,
     OutputKind,
@@ -56,14 +57,6 @@ class ConverseRequest:
     prompt: Prompt
 
 
-@dataclass(frozen=True, slots=True)
-class _Block:
-    kind: str
-    text: str = ""
-    images: int = 0
-    tool_id: str | None = None
-
-
 def _blank(path: str, owner: str) -> ProviderError:
     return validation_error(
         f"The text field in the {owner} object at {path} is blank. Add text to the text field, and try again."
@@ -85,7 +78,7 @@ def _check_image(image: Mapping[str, Any], path: str) -> None:
         raise validation_error(f"The image at {path} is not a valid {image_format} image.")
 
 
-def _tool_result(result: Mapping[str, Any], path: str) -> _Block:
+def _tool_result(result: Mapping[str, Any], path: str) -> Block:
     texts: list[str] = []
     for number, part in enumerate(result["content"]):
         if "text" in part:
@@ -94,37 +87,37 @@ def _tool_result(result: Mapping[str, Any], path: str) -> _Block:
             texts.append(json.dumps(part["json"]))
         elif "image" in part:
             _check_image(part["image"], f"{path}.content.{number}")
-    return _Block("toolResult", " ".join(texts), tool_id=result["toolUseId"])
+    return Block("tool_result", " ".join(texts), tool_id=result["toolUseId"])
 
 
-def _block(block: Mapping[str, Any], role: str, path: str) -> _Block:
+def _block(block: Mapping[str, Any], role: str, path: str) -> Block:
     kind = next(iter(block))
     if kind == "text":
         if not block["text"].strip():
             raise _blank(path, "ContentBlock")
-        return _Block("text", block["text"])
+        return Block("text", block["text"])
     if kind == "image":
         if role != "user":
             raise validation_error(f"The image at {path} is in an assistant message; images are the user's.")
         _check_image(block["image"], path)
-        return _Block("image", images=1)
+        return Block("image", images=1)
     if kind == "toolUse":
         if role != "assistant":
             raise validation_error(f"The toolUse block at {path} must be in an assistant message.")
         if not isinstance(block["toolUse"]["input"], dict):
             raise validation_error(f"The input of the toolUse block at {path} must be a JSON object.")
-        return _Block("toolUse", tool_id=block["toolUse"]["toolUseId"])
+        return Block("tool_use", tool_id=block["toolUse"]["toolUseId"])
     if kind == "toolResult":
         if role != "user":
             raise validation_error(f"The toolResult block at {path} must be in a user message.")
         return _tool_result(block["toolResult"], path)
-    return _Block(kind)
+    return Block(kind)
 
 
-def _turns(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[_Block]]]:
+def _turns(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Block]]]:
     if not messages or messages[0]["role"] != "user":
         raise validation_error(_START)
-    turns: list[tuple[str, list[_Block]]] = []
+    turns: list[tuple[str, list[Block]]] = []
     for index, message in enumerate(messages):
         role = message["role"]
         if role == "system":
@@ -143,14 +136,14 @@ def _turns(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[_Block
     return turns
 
 
-def _check_pairing(turns: Sequence[tuple[str, list[_Block]]]) -> None:
+def _check_pairing(turns: Sequence[tuple[str, list[Block]]]) -> None:
     for index, (_, blocks) in enumerate(turns):
-        calls = [b.tool_id for b in blocks if b.kind == "toolUse"]
+        calls = [b.tool_id for b in blocks if b.kind == "tool_use"]
         if len(set(calls)) != len(calls):
             raise validation_error(f"The toolUse blocks at messages.{index}.content must have unique ids.")
-        results = [b.tool_id for b in blocks if b.kind == "toolResult"]
+        results = [b.tool_id for b in blocks if b.kind == "tool_result"]
         previous = turns[index - 1][1] if index else []
-        offered = [b.tool_id for b in previous if b.kind == "toolUse"]
+        offered = [b.tool_id for b in previous if b.kind == "tool_use"]
         if len(results) > len(offered):
             raise validation_error(
                 f"The number of toolResult blocks at messages.{index}.content exceeds the number of toolUse "
@@ -164,23 +157,9 @@ def _check_pairing(turns: Sequence[tuple[str, list[_Block]]]) -> None:
             )
 
 
-def _answer_turns(
-    system: Sequence[Mapping[str, Any]], turns: Sequence[tuple[str, list[_Block]]]
-) -> list[Turn]:
-    result: list[Turn] = []
+def _system_turns(system: Sequence[Mapping[str, Any]]) -> list[Turn]:
     system_text = " ".join(block["text"] for block in system if "text" in block)
-    if system_text:
-        result.append(Turn(Role.SYSTEM, system_text))
-    for role, blocks in turns:
-        if role == "assistant":
-            result.append(Turn(Role.ASSISTANT, " ".join(b.text for b in blocks if b.kind == "text")))
-            continue
-        result.extend(Turn(Role.TOOL, b.text) for b in blocks if b.kind == "toolResult")
-        said = [b for b in blocks if b.kind != "toolResult"]
-        if said:
-            text = " ".join(b.text for b in said if b.kind == "text")
-            result.append(Turn(Role.USER, text, sum(b.images for b in said)))
-    return result
+    return [Turn(Role.SYSTEM, system_text)] if system_text else []
 
 
 def _system(system: Sequence[Mapping[str, Any]]) -> None:
@@ -245,10 +224,10 @@ def parse_converse(body: Mapping[str, Any], model: str) -> ConverseRequest:
     _system(system)
     turns = _turns(body.get("messages") or [])
     _check_pairing(turns)
-    has_tool_blocks = any(b.kind in ("toolUse", "toolResult") for _, blocks in turns for b in blocks)
+    has_tool_blocks = any(b.kind in ("tool_use", "tool_result") for _, blocks in turns for b in blocks)
     inference = body.get("inferenceConfig") or {}
     prompt = Prompt(
-        turns=tuple(_answer_turns(system, turns)),
+        turns=(*_system_turns(system), *answer_turns(turns)),
         tools=_tool_use(body.get("toolConfig"), has_tool_blocks),
         output=_output(body.get("outputConfig")),
         max_tokens=inference.get("maxTokens"),

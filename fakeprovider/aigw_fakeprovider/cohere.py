@@ -12,7 +12,6 @@ Any model name is accepted.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from functools import partial
@@ -28,8 +27,8 @@ from aigw_fakeprovider.cohere_request import (
     parse_json_object,
 )
 from aigw_fakeprovider.cohere_response import chat_body, embed_body, error_body, stream_frames
-from aigw_fakeprovider.delivery import EventStream, JsonResponse, Pacing, Response, deliver
-from aigw_fakeprovider.errors import ProviderError
+from aigw_fakeprovider.delivery import JsonResponse, Response, answer_json, answer_stream, deliver
+from aigw_fakeprovider.errors import ProviderError, retry_after
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
 from aigw_fakeprovider.knobs import FaultKind
 
@@ -58,9 +57,7 @@ class CohereProtocol:
         return (Route("POST", "/v2/chat", self._chat), Route("POST", "/v2/embed", self._embed))
 
     def error_response(self, error: ProviderError) -> Response:
-        headers: list[tuple[str, str]] = [("x-request-id", _id())]
-        if error.retry_after_s is not None:
-            headers.append(("retry-after", str(math.ceil(error.retry_after_s))))
+        headers = [("x-request-id", _id()), *retry_after(error)]
         return JsonResponse(error.status, error_body(error, _id()), headers=headers)
 
     def unknown_route(self, request: Request, allowed_methods: Sequence[str]) -> ProviderError:
@@ -69,9 +66,8 @@ class CohereProtocol:
         return ProviderError(404, "Not Found", error_type="not_found")
 
     def _authenticate(self, request: Request) -> None:
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
+        key = request.bearer_token()
+        if key is None:
             raise _unauthorized("no api key supplied")
         if self._api_key is not None and key != self._api_key:
             raise _unauthorized("invalid api token")
@@ -103,20 +99,13 @@ def _chat_answer(chat: ChatRequest, plan: RequestPlan) -> Response:
     result = answer(chat.prompt)
     headers = [("x-request-id", _id())]
     if chat.stream:
-        return EventStream(
-            stream_frames(result, _id()),
-            pacing=Pacing.from_knobs(plan.knobs),
-            drop_after=plan.drop_after_chunks,
-            headers=headers,
-        )
-    return JsonResponse(
-        200, chat_body(result, _id()), headers=headers, delay_s=plan.knobs.latency_ms / 1000.0
-    )
+        return answer_stream(plan, stream_frames(result, _id()), headers=headers)
+    return answer_json(plan, chat_body(result, _id()), headers)
 
 
 def _embed_answer(embed: EmbedRequest, plan: RequestPlan) -> Response:
     body = embed_body(_id(), embed.texts, dimensions=embed.dimensions, input_tokens=embed.input_tokens)
-    return JsonResponse(200, body, headers=[("x-request-id", _id())], delay_s=plan.knobs.latency_ms / 1000.0)
+    return answer_json(plan, body, [("x-request-id", _id())])
 
 
 def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:

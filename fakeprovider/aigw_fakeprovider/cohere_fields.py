@@ -1,4 +1,4 @@
-"""Typed reads of Cohere request fields that fail the way Cohere's API does.
+"""Cohere's wording for refused request fields (see `_fields.py` for the rules).
 
 Cohere answers a field it does not define, at any depth, with a 422
 `unknown field: parameter '<name>' is not a valid field. For proper usage,
@@ -6,18 +6,27 @@ please refer to https://docs.cohere.com/reference/<endpoint>` (as quoted in
 public bug reports for `strict` inside a tool and `tool_content` inside a
 message), and any other invalid body with a 400 whose message starts with
 `invalid request: `. Paths in messages name list items by index
-(`messages[1].content[0].image_url.url`).
+(`messages[1].content[0].image_url.url`); `null` is an absent field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from aigw_fakeprovider._fields import Fields, Kind
 from aigw_fakeprovider.errors import ProviderError
 
 _REFERENCE = "https://docs.cohere.com/reference/"
-_MISSING = object()
+_NOUNS = {
+    Kind.STRING: "a string",
+    Kind.BOOLEAN: "a boolean",
+    Kind.INTEGER: "an integer",
+    Kind.NUMBER: "a number",
+    Kind.OBJECT: "an object",
+    Kind.ARRAY: "an array",
+}
 
 
 def invalid(problem: str) -> ProviderError:
@@ -35,124 +44,52 @@ def unknown_field(name: str, endpoint: str) -> ProviderError:
     )
 
 
-class Fields:
-    """One JSON object's fields at `path`, read with type and range checks.
+def _shown(kind: Kind, number: float) -> str:
+    return f"{number:g}" if kind is Kind.NUMBER else str(number)
 
-    `endpoint` names the API reference page an unknown-field error points to.
-    """
 
-    def __init__(self, value: Mapping[str, Any], endpoint: str, path: str = "") -> None:
-        self.value = value
-        self.endpoint = endpoint
-        self.path = path
+@dataclass(frozen=True, slots=True)
+class CohereWording:
+    """Cohere's messages; `endpoint` names the API reference page an unknown-field error points to."""
 
-    def at(self, key: str | int) -> str:
+    endpoint: str
+    null_is_absent: ClassVar[bool] = True
+
+    def join(self, path: str, key: str | int) -> str:
         if isinstance(key, int):
-            return f"{self.path}[{key}]"
-        return f"{self.path}.{key}" if self.path else key
+            return f"{path}[{key}]"
+        return f"{path}.{key}" if path else key
 
-    def child(self, value: Mapping[str, Any], path: str) -> Fields:
-        return Fields(value, self.endpoint, path)
+    def missing(self, path: str) -> ProviderError:
+        return invalid(f"{path} is required")
 
-    def reject_unknown(self, allowed: Iterable[str]) -> None:
-        known = set(allowed)
-        for name in self.value:
-            if name not in known:
-                raise unknown_field(name, self.endpoint)
+    def wrong_type(self, path: str, kind: Kind, value: Any) -> ProviderError:
+        return invalid(f"{path} must be {_NOUNS[kind]}")
 
-    def _get(self, key: str, required: bool) -> Any:
-        found = self.value.get(key, _MISSING)
-        if found is _MISSING or found is None:
-            if required:
-                raise invalid(f"{self.at(key)} is required")
-            return None
-        return found
+    def not_one_of(self, path: str, value: str, supported: Sequence[str]) -> ProviderError:
+        return invalid(f"{path} must be one of {', '.join(supported)}, got '{value}'")
 
-    def string(self, key: str, *, required: bool = False) -> str | None:
-        found = self._get(key, required)
-        if found is not None and not isinstance(found, str):
-            raise invalid(f"{self.at(key)} must be a string")
-        return found
+    def too_small(self, path: str, kind: Kind, value: float, minimum: float) -> ProviderError:
+        return invalid(f"{path}: {_shown(kind, value)} is not greater or equal to {_shown(kind, minimum)}")
 
-    def required_string(self, key: str) -> str:
-        found = self.string(key, required=True)
-        assert found is not None  # a missing value raised above
-        return found
+    def too_large(self, path: str, kind: Kind, value: float, maximum: float) -> ProviderError:
+        return invalid(f"{path}: {_shown(kind, value)} is not less or equal to {_shown(kind, maximum)}")
 
-    def choice(self, key: str, supported: Sequence[str], *, required: bool = False) -> str | None:
-        found = self.string(key, required=required)
-        if found is not None and found not in supported:
-            raise invalid(f"{self.at(key)} must be one of {', '.join(supported)}, got '{found}'")
-        return found
+    def unknown_fields(self, path: str, names: Sequence[str]) -> ProviderError:
+        return unknown_field(names[0], self.endpoint)
 
-    def boolean(self, key: str) -> bool | None:
-        found = self._get(key, False)
-        if found is not None and not isinstance(found, bool):
-            raise invalid(f"{self.at(key)} must be a boolean")
-        return found
 
-    def integer(self, key: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
-        found = self._get(key, False)
-        if found is None:
-            return None
-        if isinstance(found, bool) or not isinstance(found, int):
-            raise invalid(f"{self.at(key)} must be an integer")
-        if minimum is not None and found < minimum:
-            raise invalid(f"{self.at(key)}: {found} is not greater or equal to {minimum}")
-        if maximum is not None and found > maximum:
-            raise invalid(f"{self.at(key)}: {found} is not less or equal to {maximum}")
-        return found
+CHAT = CohereWording("chat")
+EMBED = CohereWording("embed")
 
-    def number(self, key: str, *, minimum: float, maximum: float | None = None) -> float | None:
-        found = self._get(key, False)
-        if found is None:
-            return None
-        if isinstance(found, bool) or not isinstance(found, int | float):
-            raise invalid(f"{self.at(key)} must be a number")
-        if found < minimum:
-            raise invalid(f"{self.at(key)}: {found:g} is not greater or equal to {minimum:g}")
-        if maximum is not None and found > maximum:
-            raise invalid(f"{self.at(key)}: {found:g} is not less or equal to {maximum:g}")
-        return float(found)
 
-    def object(self, key: str, *, required: bool = False) -> Fields | None:
-        found = self._get(key, required)
-        if found is None:
-            return None
-        if not isinstance(found, dict):
-            raise invalid(f"{self.at(key)} must be an object")
-        return self.child(found, self.at(key))
-
-    def required_object(self, key: str) -> Fields:
-        found = self.object(key, required=True)
-        assert found is not None  # a missing value raised above
-        return found
-
-    def array(self, key: str, *, required: bool = False) -> list[Any] | None:
-        found = self._get(key, required)
-        if found is not None and not isinstance(found, list):
-            raise invalid(f"{self.at(key)} must be an array")
-        return found
-
-    def objects(self, key: str, *, required: bool = False) -> list[Fields] | None:
-        """A list whose items must all be objects, each with its own path."""
-        found = self.array(key, required=required)
-        if found is None:
-            return None
-        items: list[Fields] = []
-        for index, item in enumerate(found):
-            path = f"{self.at(key)}[{index}]"
-            if not isinstance(item, dict):
-                raise invalid(f"{path} must be an object")
-            items.append(self.child(item, path))
-        return items
-
-    def strings(self, key: str, *, max_items: int | None = None) -> list[str] | None:
-        found = self.array(key)
-        if found is None:
-            return None
-        if not all(isinstance(item, str) for item in found):
-            raise invalid(f"{self.at(key)} must be an array of strings")
-        if max_items is not None and len(found) > max_items:
-            raise invalid(f"{self.at(key)} must have at most {max_items} items, got {len(found)}")
-        return found
+def strings(fields: Fields, key: str, *, max_items: int | None = None) -> list[str] | None:
+    """An array of strings, with at most `max_items` of them."""
+    found = fields.array(key)
+    if found is None:
+        return None
+    if not all(isinstance(item, str) for item in found):
+        raise invalid(f"{fields.at(key)} must be an array of strings")
+    if max_items is not None and len(found) > max_items:
+        raise invalid(f"{fields.at(key)} must have at most {max_items} items, got {len(found)}")
+    return found

@@ -22,8 +22,9 @@ import json
 import re
 from typing import Any
 
+from aigw_fakeprovider._fields import Fields
 from aigw_fakeprovider.answers import Role, Turn
-from aigw_fakeprovider.cohere_fields import Fields, invalid
+from aigw_fakeprovider.cohere_fields import CHAT, invalid
 
 _ROLES = ("system", "user", "assistant", "tool")
 _DETAILS = ("auto", "low", "high")
@@ -154,7 +155,7 @@ def parse_messages(items: list[Any]) -> tuple[Turn, ...]:
     """The turns of a valid `messages` list; raises Cohere's error for an invalid one."""
     if not items:
         raise invalid("messages must not be empty")
-    root = Fields({"messages": items}, "chat")
+    root = Fields({"messages": items}, CHAT)
     turns: list[Turn] = []
     pairing = _Pairing()
     for message in root.objects("messages") or []:

@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from aigw_fakeprovider._fields import Fields
 from aigw_fakeprovider.answers import (
     OutputFormat,
     OutputKind,
@@ -32,7 +33,7 @@ from aigw_fakeprovider.answers import (
     ToolUse,
     count_tokens,
 )
-from aigw_fakeprovider.cohere_fields import Fields, invalid
+from aigw_fakeprovider.cohere_fields import CHAT, EMBED, invalid, strings
 from aigw_fakeprovider.cohere_messages import parse_messages
 
 CHAT_FIELDS = (
@@ -156,7 +157,7 @@ def _options(fields: Fields) -> None:
 
 def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
     """Validates a `/v2/chat` body like Cohere; raises its errors (a 422 for an unknown field)."""
-    fields = Fields(body, "chat")
+    fields = Fields(body, CHAT)
     fields.reject_unknown(CHAT_FIELDS)
     model = _model(fields)
     turns = parse_messages(fields.array("messages", required=True) or [])
@@ -166,7 +167,7 @@ def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
         tools=_tool_use(fields),
         output=_output(fields),
         max_tokens=fields.integer("max_tokens", minimum=1),
-        stop=tuple(fields.strings("stop_sequences", max_items=5) or ()),
+        stop=tuple(strings(fields, "stop_sequences", max_items=5) or ()),
     )
     return ChatRequest(model=model, stream=fields.boolean("stream") or False, prompt=prompt)
 
@@ -180,18 +181,18 @@ def default_dimensions(model: str) -> int:
 
 def parse_embed_request(body: dict[str, Any]) -> EmbedRequest:
     """Validates a `/v2/embed` body like Cohere; raises its errors."""
-    fields = Fields(body, "embed")
+    fields = Fields(body, EMBED)
     fields.reject_unknown(EMBED_FIELDS)
     model = _model(fields)
     fields.choice("input_type", INPUT_TYPES, required=True)
     if fields.value.get("images") is not None or fields.value.get("inputs") is not None:
         raise invalid("this server embeds texts only; images and inputs are not supported")
-    texts = fields.strings("texts")
+    texts = strings(fields, "texts")
     if not texts:
         raise invalid("texts must contain at least one text")
     if len(texts) > MAX_TEXTS:
         raise invalid(f"texts must have at most {MAX_TEXTS} items, got {len(texts)}")
-    kinds = fields.strings("embedding_types")
+    kinds = strings(fields, "embedding_types")
     if not kinds:
         raise invalid("embedding_types is required")
     for kind in kinds:

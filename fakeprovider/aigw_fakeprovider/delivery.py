@@ -144,6 +144,30 @@ class Drop:
         await connection.drop()
 
 
+def answer_json(plan: RequestPlan, body: Any, headers: Headers = ()) -> JsonResponse:
+    """A 200 with `body`, sent after the latency of the request's knobs."""
+    return JsonResponse(200, body, headers=headers, delay_s=plan.knobs.latency_ms / 1000.0)
+
+
+def answer_stream(
+    plan: RequestPlan,
+    frames: Sequence[Frame],
+    *,
+    headers: Headers = (),
+    terminator: bytes | None = None,
+    content_type: str = "text/event-stream",
+) -> EventStream:
+    """The frames of a streamed answer, paced by the request's knobs and cut where its drop fault says."""
+    return EventStream(
+        frames,
+        pacing=Pacing.from_knobs(plan.knobs),
+        terminator=terminator,
+        drop_after=plan.drop_after_chunks,
+        headers=headers,
+        content_type=content_type,
+    )
+
+
 def deliver(
     plan: RequestPlan,
     *,

@@ -7,6 +7,8 @@ the fields neutral lets each protocol module keep its own wording and shape.
 
 from __future__ import annotations
 
+import math
+
 
 class ProviderError(Exception):
     """A failure the fake provider reports to its client, with everything a wire shape needs."""
@@ -31,6 +33,13 @@ class ProviderError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status}, {self.message!r}, param={self.param!r})"
+
+
+def retry_after(error: ProviderError) -> list[tuple[str, str]]:
+    """The standard `retry-after` header, in whole seconds rounded up, when the error says when to retry."""
+    if error.retry_after_s is None:
+        return []
+    return [("retry-after", str(math.ceil(error.retry_after_s)))]
 
 
 class InvalidRequestError(ProviderError):

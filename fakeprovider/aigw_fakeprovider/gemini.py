@@ -15,13 +15,12 @@ retry-after), 500 `INTERNAL`, 503 `UNAVAILABLE` ("The model is overloaded").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 from aigw_fakeprovider._http import Request
 from aigw_fakeprovider.app import Route
-from aigw_fakeprovider.delivery import JsonResponse, Response, deliver
+from aigw_fakeprovider.delivery import Response
 from aigw_fakeprovider.errors import ProviderError
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
 from aigw_fakeprovider.gemini_embeddings import (
@@ -34,11 +33,11 @@ from aigw_fakeprovider.gemini_embeddings import (
 from aigw_fakeprovider.gemini_fields import AI_STUDIO_PACKAGE, GoogleError
 from aigw_fakeprovider.gemini_http import (
     Generation,
+    GoogleErrors,
+    deliver_body,
     deliver_generation,
-    error_response,
     new_response_id,
     parse_query,
-    unknown_route,
 )
 from aigw_fakeprovider.gemini_request import parse_generate_request
 from aigw_fakeprovider.gemini_response import Envelope, signs_calls
@@ -79,7 +78,7 @@ def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:
     )
 
 
-class GeminiProtocol:
+class GeminiProtocol(GoogleErrors):
     """The AI Studio (Generative Language API) endpoints."""
 
     def __init__(self, *, api_key: str | None, planner: FaultPlanner) -> None:
@@ -93,12 +92,6 @@ class GeminiProtocol:
             Route("POST", f"{_PREFIX}:embedContent", self._embed_content),
             Route("POST", f"{_PREFIX}:batchEmbedContents", self._batch_embed),
         )
-
-    def error_response(self, error: ProviderError) -> Response:
-        return error_response(error)
-
-    def unknown_route(self, request: Request, allowed_methods: Sequence[str]) -> ProviderError:
-        return unknown_route(request, tuple(allowed_methods))
 
     def _authenticate(self, request: Request, key: str | None) -> None:
         key = request.headers.get("x-goog-api-key", "").strip() or key
@@ -143,18 +136,9 @@ class GeminiProtocol:
     async def _embed_content(self, request: Request) -> Response:
         model = self._embedding_model(request, "embedContent")
         embed = parse_embed_content(request.body, model, AI_STUDIO_PACKAGE)
-        return self._deliver(model, lambda: embedding_body(embed))
+        return deliver_body(model, self._planner, _fault_error, lambda: embedding_body(embed))
 
     async def _batch_embed(self, request: Request) -> Response:
         model = self._embedding_model(request, "batchEmbedContents")
         batch = parse_batch_embed(request.body, model, AI_STUDIO_PACKAGE)
-        return self._deliver(model, lambda: batch_body(batch))
-
-    def _deliver(self, model: str, body: Callable[[], dict[str, Any]]) -> Response:
-        plan = self._planner.plan(model)
-        return deliver(
-            plan,
-            streaming=False,
-            fault_error=partial(_fault_error, plan),
-            answer=lambda: JsonResponse(200, body(), delay_s=plan.knobs.latency_ms / 1000.0),
-        )
+        return deliver_body(model, self._planner, _fault_error, lambda: batch_body(batch))

@@ -12,14 +12,15 @@ the request's knobs and faults (`delivery.py`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 from urllib.parse import parse_qs
 
 from aigw_fakeprovider._http import Request
 from aigw_fakeprovider.answers import answer
-from aigw_fakeprovider.delivery import EventStream, JsonResponse, Pacing, Response, deliver
+from aigw_fakeprovider.delivery import JsonResponse, Response, answer_json, answer_stream, deliver
 from aigw_fakeprovider.errors import ProviderError
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
 from aigw_fakeprovider.gemini_fields import (
@@ -60,10 +61,6 @@ def parse_query(request: Request, *, streaming: bool) -> Query:
     return Query(alt=alt, key=key or None)
 
 
-def error_response(error: ProviderError) -> Response:
-    return JsonResponse(error.status, status_body(error))
-
-
 def new_response_id() -> str:
     return secrets.token_urlsafe(15)
 
@@ -94,20 +91,41 @@ def deliver_generation(
     )
 
 
+def deliver_body(
+    model: str,
+    planner: FaultPlanner,
+    fault_error: Callable[[RequestPlan, FaultKind], ProviderError],
+    body: Callable[[], dict[str, Any]],
+) -> Response:
+    """The JSON answer of a unary method (`body` builds it), or the fault the knobs planned for it."""
+    plan = planner.plan(model)
+    return deliver(
+        plan,
+        streaming=False,
+        fault_error=partial(fault_error, plan),
+        answer=lambda: answer_json(plan, body()),
+    )
+
+
 def _generated(generation: Generation, plan: RequestPlan, envelope: Callable[[], Envelope]) -> Response:
     result = answer(generation.request.prompt)
     if generation.streaming:
-        return EventStream(
+        return answer_stream(
+            plan,
             stream_frames(result, envelope(), sse=generation.sse),
-            pacing=Pacing.from_knobs(plan.knobs),
             terminator=None if generation.sse else ARRAY_TERMINATOR,
-            drop_after=plan.drop_after_chunks,
             content_type="text/event-stream" if generation.sse else "application/json",
         )
-    return JsonResponse(200, response_body(result, envelope()), delay_s=plan.knobs.latency_ms / 1000.0)
+    return answer_json(plan, response_body(result, envelope()))
 
 
-def unknown_route(request: Request, allowed_methods: list[str] | tuple[str, ...]) -> GoogleError:
-    if allowed_methods:
-        return GoogleError(405, f"Method {request.method} is not allowed on {request.path}.")
-    return GoogleError(404, f"The requested URL {request.path} was not found on this server.")
+class GoogleErrors:
+    """The errors of a Google front end's wire protocol: the `google.rpc.Status` envelope, its 404 and 405."""
+
+    def error_response(self, error: ProviderError) -> Response:
+        return JsonResponse(error.status, status_body(error))
+
+    def unknown_route(self, request: Request, allowed_methods: Sequence[str]) -> ProviderError:
+        if allowed_methods:
+            return GoogleError(405, f"Method {request.method} is not allowed on {request.path}.")
+        return GoogleError(404, f"The requested URL {request.path} was not found on this server.")

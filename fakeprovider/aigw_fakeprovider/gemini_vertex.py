@@ -23,18 +23,18 @@ from functools import partial
 
 from aigw_fakeprovider._http import Request
 from aigw_fakeprovider.app import Route
-from aigw_fakeprovider.delivery import JsonResponse, Response, deliver
+from aigw_fakeprovider.delivery import Response
 from aigw_fakeprovider.errors import ProviderError
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
 from aigw_fakeprovider.gemini_embeddings import is_embedding_model, parse_predict, predict_body
 from aigw_fakeprovider.gemini_fields import VERTEX_PACKAGE, GoogleError
 from aigw_fakeprovider.gemini_http import (
     Generation,
+    GoogleErrors,
+    deliver_body,
     deliver_generation,
-    error_response,
     new_response_id,
     parse_query,
-    unknown_route,
 )
 from aigw_fakeprovider.gemini_request import parse_generate_request
 from aigw_fakeprovider.gemini_response import Envelope, signs_calls
@@ -75,7 +75,7 @@ def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:
     return GoogleError(500, "Internal error encountered.")
 
 
-class VertexProtocol:
+class VertexProtocol(GoogleErrors):
     """The Vertex AI prediction endpoints of Google's publisher models."""
 
     def __init__(
@@ -93,12 +93,6 @@ class VertexProtocol:
             Route("POST", f"{_PREFIX}:predict", self._predict),
         )
 
-    def error_response(self, error: ProviderError) -> Response:
-        return error_response(error)
-
-    def unknown_route(self, request: Request, allowed_methods: Sequence[str]) -> ProviderError:
-        return unknown_route(request, tuple(allowed_methods))
-
     def _resource(self, request: Request) -> str:
         params = request.path_params
         return (
@@ -107,14 +101,14 @@ class VertexProtocol:
         )
 
     def _authorize(self, request: Request) -> None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = request.bearer_token()
+        if token is None:
             raise GoogleError(
                 401,
                 f"Request is missing required authentication credential. {_EXPECTED}",
                 details=[_reason("CREDENTIALS_MISSING")],
             )
-        issued = self._tokens.lookup(token.strip())
+        issued = self._tokens.lookup(token)
         if issued is None:
             raise GoogleError(401, f"Request had invalid authentication credentials. {_EXPECTED}")
         if CLOUD_PLATFORM not in issued.scopes:
@@ -166,10 +160,4 @@ class VertexProtocol:
                 google_status="FAILED_PRECONDITION",
             )
         instances = parse_predict(request.body, model, VERTEX_PACKAGE)
-        plan = self._planner.plan(model)
-        return deliver(
-            plan,
-            streaming=False,
-            fault_error=partial(_fault_error, plan),
-            answer=lambda: JsonResponse(200, predict_body(instances), delay_s=plan.knobs.latency_ms / 1000.0),
-        )
+        return deliver_body(model, self._planner, _fault_error, lambda: predict_body(instances))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from aigw_fakeprovider._http import Request
+from aigw_fakeprovider._tokens import IssuedTokens
 from aigw_fakeprovider.app import CONTROL_PREFIX, Route
 from aigw_fakeprovider.delivery import JsonResponse, Response
 from aigw_fakeprovider.errors import ProviderError
@@ -87,42 +87,18 @@ class ServiceAccount:
 
 
 @dataclass(frozen=True, slots=True)
-class IssuedToken:
+class TokenGrant:
+    """What an access token grants: the service account it was issued to, and its scopes."""
+
     email: str
     scopes: frozenset[str]
-    expires_at: float
-    """On the clock's monotonic scale."""
 
 
-class TokenStore:
+class TokenStore(IssuedTokens[TokenGrant]):
     """Access tokens issued by the token endpoint, checked by the APIs that take them."""
 
     def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._tokens: dict[str, IssuedToken] = {}
-
-    def issue(self, email: str, scopes: frozenset[str]) -> str:
-        now = self._clock.monotonic()
-        # Forget expired tokens, so a long-running fake does not grow without bound.
-        self._tokens = {token: kept for token, kept in self._tokens.items() if kept.expires_at > now}
-        token = "ya29.fake-" + secrets.token_urlsafe(32)
-        self._tokens[token] = IssuedToken(email, scopes, now + TOKEN_LIFETIME_S)
-        return token
-
-    def lookup(self, token: str) -> IssuedToken | None:
-        """The token's grant, or None when it was never issued, expired or was revoked."""
-        issued = self._tokens.get(token)
-        if issued is None or self._clock.monotonic() >= issued.expires_at:
-            return None
-        return issued
-
-    def revoke_all(self) -> int:
-        count = len(self._tokens)
-        self._tokens.clear()
-        return count
-
-    def revoke(self, token: str) -> bool:
-        return self._tokens.pop(token, None) is not None
+        super().__init__(clock, prefix="ya29.fake-", lifetime_s=TOKEN_LIFETIME_S)
 
 
 def _oauth_error(status: int, error: str, description: str) -> ProviderError:
@@ -195,7 +171,7 @@ class GoogleOAuthProtocol:
         if not assertion:
             raise _oauth_error(400, "invalid_request", "Required parameter is missing: assertion")
         account, scopes = self._verify(assertion, f"http://{request.headers.get('host', '')}{request.path}")
-        token = self._tokens.issue(account.email, scopes)
+        token = self._tokens.issue(TokenGrant(account.email, scopes))
         body = {"access_token": token, "expires_in": TOKEN_LIFETIME_S, "token_type": "Bearer"}
         return JsonResponse(200, body, headers=[("cache-control", "no-cache, no-store, max-age=0")])
 

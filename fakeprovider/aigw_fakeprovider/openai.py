@@ -9,7 +9,6 @@ name is accepted; `/v1/models` lists a few fake ones.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from functools import partial
@@ -17,22 +16,23 @@ from functools import partial
 from aigw_fakeprovider._http import Request
 from aigw_fakeprovider.answers import answer
 from aigw_fakeprovider.app import Route
-from aigw_fakeprovider.delivery import EventStream, JsonResponse, Pacing, Response, deliver
-from aigw_fakeprovider.errors import InvalidRequestError, ProviderError
+from aigw_fakeprovider.delivery import JsonResponse, Response, answer_json, answer_stream, deliver
+from aigw_fakeprovider.errors import InvalidRequestError, ProviderError, retry_after
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
 from aigw_fakeprovider.knobs import FaultKind
 from aigw_fakeprovider.openai_request import (
     ChatRequest,
+    EmbeddingRequest,
     parse_chat_request,
     parse_embedding_request,
     parse_json_object,
 )
 from aigw_fakeprovider.openai_response import (
     DONE,
-    Envelope,
     completion_body,
     embeddings_body,
     error_body,
+    new_envelope,
     stream_frames,
 )
 from aigw_runtime.clock import Clock
@@ -57,16 +57,24 @@ def mask_key(key: str) -> str:
     return key[:2] + "*" * max(len(key) - 2, 1)
 
 
-def default_dimensions(model: str) -> int:
-    return 3072 if "large" in model else 1536
-
-
 def _model_card(model: str) -> dict[str, object]:
     return {"id": model, "object": "model", "created": _MODEL_CREATED, "owned_by": _OWNER}
 
 
 def _authentication_error(message: str) -> ProviderError:
     return ProviderError(401, message, error_type="invalid_request_error", code="invalid_api_key")
+
+
+def retry_headers(error: ProviderError) -> list[tuple[str, str]]:
+    """OpenAI's `retry-after` and `retry-after-ms` for an error that says when to retry (Azure's too)."""
+    if error.retry_after_s is None:
+        return []
+    return [*retry_after(error), ("retry-after-ms", str(round(error.retry_after_s * 1000)))]
+
+
+def embeddings_answer(plan: RequestPlan, embedding: EmbeddingRequest) -> Response:
+    """The `list` of embeddings for a valid request (Azure OpenAI answers the same)."""
+    return answer_json(plan, embeddings_body(embedding))
 
 
 class OpenAIProtocol:
@@ -86,10 +94,7 @@ class OpenAIProtocol:
         )
 
     def error_response(self, error: ProviderError) -> Response:
-        headers: list[tuple[str, str]] = [("x-request-id", _request_id())]
-        if error.retry_after_s is not None:
-            headers.append(("retry-after", str(math.ceil(error.retry_after_s))))
-            headers.append(("retry-after-ms", str(round(error.retry_after_s * 1000))))
+        headers = [("x-request-id", _request_id()), *retry_headers(error)]
         return JsonResponse(error.status, error_body(error), headers=headers)
 
     def unknown_route(self, request: Request, allowed_methods: Sequence[str]) -> ProviderError:
@@ -101,9 +106,8 @@ class OpenAIProtocol:
         )
 
     def _authenticate(self, request: Request) -> None:
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
+        key = request.bearer_token()
+        if key is None:
             raise _authentication_error(_NO_KEY)
         if self._api_key is not None and key != self._api_key:
             raise _authentication_error(
@@ -139,21 +143,12 @@ class OpenAIProtocol:
 
     def _chat_answer(self, chat: ChatRequest, plan: RequestPlan) -> Response:
         result = answer(chat.prompt)
-        envelope = Envelope(
-            id=f"chatcmpl-{uuid.uuid4().hex[:29]}", created=int(self._clock.now()), model=chat.model
-        )
+        envelope = new_envelope(chat.model, self._clock.now())
         headers = [("x-request-id", _request_id())]
         if chat.stream:
-            return EventStream(
-                stream_frames(result, envelope, include_usage=chat.include_usage),
-                pacing=Pacing.from_knobs(plan.knobs),
-                terminator=DONE,
-                drop_after=plan.drop_after_chunks,
-                headers=headers,
-            )
-        return JsonResponse(
-            200, completion_body(result, envelope), headers=headers, delay_s=plan.knobs.latency_ms / 1000.0
-        )
+            frames = stream_frames(result, envelope, include_usage=chat.include_usage)
+            return answer_stream(plan, frames, headers=headers, terminator=DONE)
+        return answer_json(plan, completion_body(result, envelope), headers)
 
     async def _embeddings(self, request: Request) -> Response:
         self._authenticate(request)
@@ -161,19 +156,11 @@ class OpenAIProtocol:
         if embedding.dimensions is not None and embedding.model in _NO_DIMENSIONS_MODELS:
             raise InvalidRequestError("This model does not support specifying dimensions.")
         plan = self._planner.plan(embedding.model)
-        body = partial(
-            embeddings_body,
-            embedding.model,
-            embedding.inputs,
-            dimensions=embedding.dimensions or default_dimensions(embedding.model),
-            base64=embedding.encoding_format == "base64",
-            prompt_tokens=embedding.input_tokens,
-        )
         return deliver(
             plan,
             streaming=False,
             fault_error=partial(_fault_error, embedding.model, plan),
-            answer=lambda: JsonResponse(200, body(), delay_s=plan.knobs.latency_ms / 1000.0),
+            answer=partial(embeddings_answer, plan, embedding),
         )
 
 

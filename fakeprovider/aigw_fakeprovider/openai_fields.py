@@ -1,19 +1,18 @@
-"""Typed reads of JSON request fields that fail with OpenAI's own 400 messages.
+"""OpenAI's wording for refused request fields (see `_fields.py` for the rules).
 
 OpenAI names the offending field in `param` (`temperature`,
 `messages[0].content`) and words each kind of failure in a fixed way; the
 functions here reproduce those messages so a gateway's mistakes surface
-exactly as they would against the real API.
+exactly as they would against the real API. `null` is an absent field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from aigw_fakeprovider._fields import Fields, Kind
 from aigw_fakeprovider.errors import InvalidRequestError
-
-_MISSING = object()
 
 
 def describe(value: Any) -> str:
@@ -101,93 +100,52 @@ def unrecognized(names: Sequence[str]) -> InvalidRequestError:
     return InvalidRequestError(f"Unrecognized request {noun} supplied: {', '.join(names)}")
 
 
-class Fields:
-    """One JSON object's fields, read with type and range checks; `prefix` is its own param path."""
-
-    def __init__(self, value: Mapping[str, Any], prefix: str = "") -> None:
-        self.value = value
-        self.prefix = prefix
-
-    def param(self, key: str) -> str:
-        return f"{self.prefix}.{key}" if self.prefix else key
-
-    def _get(self, key: str, required: bool) -> Any:
-        found = self.value.get(key, _MISSING)
-        if required and (found is _MISSING or found is None):
-            raise missing(self.param(key))
-        return None if found is _MISSING else found
-
-    def string(self, key: str, *, required: bool = False) -> str | None:
-        found = self._get(key, required)
-        if found is not None and not isinstance(found, str):
-            raise invalid_type(self.param(key), "a string", found)
-        return found
-
-    def required_string(self, key: str) -> str:
-        found = self.string(key, required=True)
-        assert found is not None  # a missing value raised above
-        return found
-
-    def choice(self, key: str, supported: Sequence[str]) -> str | None:
-        found = self.string(key)
-        if found is not None and found not in supported:
-            raise invalid_value(self.param(key), found, supported)
-        return found
-
-    def required_choice(self, key: str, supported: Sequence[str]) -> str:
-        self.required_string(key)
-        found = self.choice(key, supported)
-        assert found is not None  # a missing value raised above
-        return found
-
-    def boolean(self, key: str) -> bool | None:
-        found = self._get(key, False)
-        if found is not None and not isinstance(found, bool):
-            raise invalid_type(self.param(key), "a boolean", found)
-        return found
-
-    def integer(self, key: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
-        found = self._get(key, False)
-        if found is None:
-            return None
-        if isinstance(found, bool) or not isinstance(found, int):
-            raise invalid_type(self.param(key), "an integer", found)
-        _check_range(self.param(key), found, minimum, maximum)
-        return found
-
-    def number(self, key: str, *, minimum: float | None = None, maximum: float | None = None) -> float | None:
-        found = self._get(key, False)
-        if found is None:
-            return None
-        if isinstance(found, bool) or not isinstance(found, int | float):
-            raise invalid_type(self.param(key), "a decimal", found)
-        _check_range(self.param(key), found, minimum, maximum)
-        return float(found)
-
-    def object(self, key: str, *, required: bool = False) -> Fields | None:
-        found = self._get(key, required)
-        if found is None:
-            return None
-        if not isinstance(found, dict):
-            raise invalid_type(self.param(key), "an object", found)
-        return Fields(found, self.param(key))
-
-    def required_object(self, key: str) -> Fields:
-        found = self.object(key, required=True)
-        assert found is not None  # a missing value raised above
-        return found
-
-    def array(self, key: str, *, required: bool = False, non_empty: bool = False) -> list[Any] | None:
-        found = self._get(key, required)
-        if found is None:
-            return None
-        if not isinstance(found, list):
-            raise invalid_type(self.param(key), "an array", found)
-        if non_empty and not found:
-            raise empty_array(self.param(key))
-        return found
+# How OpenAI names each JSON type in "Invalid type for '<param>': expected <noun>".
+_NOUNS = {
+    Kind.STRING: "a string",
+    Kind.BOOLEAN: "a boolean",
+    Kind.INTEGER: "an integer",
+    Kind.NUMBER: "a decimal",
+    Kind.OBJECT: "an object",
+    Kind.ARRAY: "an array",
+}
 
 
-def _check_range(param: str, value: float, minimum: float | None, maximum: float | None) -> None:
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise out_of_range(param, value, minimum=minimum, maximum=maximum)
+class OpenAIWording:
+    """OpenAI's messages, the field named in `param`; an unknown field is refused only at the top level."""
+
+    null_is_absent = True
+
+    def join(self, path: str, key: str | int) -> str:
+        if isinstance(key, int):
+            return f"{path}[{key}]"
+        return f"{path}.{key}" if path else key
+
+    def missing(self, path: str) -> InvalidRequestError:
+        return missing(path)
+
+    def wrong_type(self, path: str, kind: Kind, value: Any) -> InvalidRequestError:
+        return invalid_type(path, _NOUNS[kind], value)
+
+    def not_one_of(self, path: str, value: str, supported: Sequence[str]) -> InvalidRequestError:
+        return invalid_value(path, value, supported)
+
+    def too_small(self, path: str, kind: Kind, value: float, minimum: float) -> InvalidRequestError:
+        return out_of_range(path, value, minimum=minimum, maximum=None)
+
+    def too_large(self, path: str, kind: Kind, value: float, maximum: float) -> InvalidRequestError:
+        return out_of_range(path, value, minimum=None, maximum=maximum)
+
+    def unknown_fields(self, path: str, names: Sequence[str]) -> InvalidRequestError:
+        return unrecognized(names)
+
+
+OPENAI = OpenAIWording()
+
+
+def non_empty_array(fields: Fields, key: str, *, required: bool = False) -> list[Any] | None:
+    """`fields.array(key)`, refusing an empty list as OpenAI does."""
+    found = fields.array(key, required=required)
+    if found is not None and not found:
+        raise empty_array(fields.at(key))
+    return found

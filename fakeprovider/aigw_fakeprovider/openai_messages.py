@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from aigw_fakeprovider._fields import Fields
 from aigw_fakeprovider.answers import Role, Turn
 from aigw_fakeprovider.errors import InvalidRequestError
-from aigw_fakeprovider.openai_fields import Fields, empty_array, invalid_type, invalid_value
+from aigw_fakeprovider.openai_fields import OPENAI, empty_array, invalid_type, invalid_value, non_empty_array
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 _TURN_ROLE = {
@@ -68,7 +69,7 @@ def _message(index: int, message: Any) -> _Message:
     prefix = f"messages[{index}]"
     if not isinstance(message, dict):
         raise invalid_type(prefix, "an object", message)
-    fields = Fields(message, prefix)
+    fields = Fields(message, OPENAI, prefix)
     role = fields.required_choice("role", ROLES)
     if role in ("system", "developer", "user", "assistant"):
         fields.string("name")
@@ -90,8 +91,8 @@ def _message(index: int, message: Any) -> _Message:
 def _assistant(index: int, fields: Fields) -> _Message:
     text, _ = _content(fields, _ASSISTANT_PARTS, required=False)
     refusal = fields.string("refusal")
-    calls = fields.array("tool_calls", non_empty=True) or []
-    ids = tuple(_tool_call(f"{fields.param('tool_calls')}[{n}]", call) for n, call in enumerate(calls))
+    calls = non_empty_array(fields, "tool_calls") or []
+    ids = tuple(_tool_call(f"{fields.at('tool_calls')}[{n}]", call) for n, call in enumerate(calls))
     function_call = fields.object("function_call")
     if function_call is not None:
         function_call.required_string("name")
@@ -107,7 +108,7 @@ def _assistant(index: int, fields: Fields) -> _Message:
 def _tool_call(param: str, call: Any) -> str:
     if not isinstance(call, dict):
         raise invalid_type(param, "an object", call)
-    fields = Fields(call, param)
+    fields = Fields(call, OPENAI, param)
     call_id = fields.required_string("id")
     kind = fields.required_choice("type", ("function", "custom"))
     body = fields.required_object(kind)
@@ -118,7 +119,7 @@ def _tool_call(param: str, call: Any) -> str:
 
 def _content(fields: Fields, allowed: Sequence[str], *, required: bool) -> tuple[str, int]:
     """The content's text (parts joined by spaces) and its image count."""
-    param = fields.param("content")
+    param = fields.at("content")
     value = fields.value.get("content")
     if value is None:
         if required:
@@ -143,17 +144,17 @@ def _content(fields: Fields, allowed: Sequence[str], *, required: bool) -> tuple
 def _part(param: str, part: Any, allowed: Sequence[str]) -> tuple[str | None, bool]:
     if not isinstance(part, dict):
         raise invalid_type(param, "an object", part)
-    fields = Fields(part, param)
+    fields = Fields(part, OPENAI, param)
     kind = fields.required_string("type")
     if kind not in allowed:
-        raise invalid_value(fields.param("type"), kind, allowed)
+        raise invalid_value(fields.at("type"), kind, allowed)
     if kind == "text":
         return fields.string("text", required=True), False
     if kind == "refusal":
         return fields.string("refusal", required=True), False
     if kind == "image_url":
         image = fields.required_object("image_url")
-        _check_image_url(image.param("url"), image.required_string("url"))
+        _check_image_url(image.at("url"), image.required_string("url"))
         image.choice("detail", ("auto", "low", "high"))
         return None, True
     if kind == "input_audio":

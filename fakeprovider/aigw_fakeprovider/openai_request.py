@@ -16,17 +16,18 @@ from typing import Any, Literal
 
 import orjson
 
+from aigw_fakeprovider._fields import Fields
 from aigw_fakeprovider.answers import OutputFormat, OutputKind, Prompt, Tool, ToolPolicy, ToolUse
 from aigw_fakeprovider.errors import InvalidRequestError
 from aigw_fakeprovider.openai_fields import (
-    Fields,
+    OPENAI,
     array_too_long,
     describe,
     empty_array,
     invalid_type,
     invalid_value,
     missing,
-    unrecognized,
+    non_empty_array,
 )
 from aigw_fakeprovider.openai_messages import Conversation, parse_messages
 
@@ -91,12 +92,6 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _reject_unknown(body: Mapping[str, Any], known: frozenset[str]) -> None:
-    unknown = [name for name in body if name not in known]
-    if unknown:
-        raise unrecognized(unknown)
-
-
 def _model(fields: Fields) -> str:
     model = fields.required_string("model")
     if not model:
@@ -106,10 +101,10 @@ def _model(fields: Fields) -> str:
 
 def parse_chat_request(body: Mapping[str, Any]) -> ChatRequest:
     """Validates a Chat Completions body like OpenAI; raises `InvalidRequestError`."""
-    _reject_unknown(body, CHAT_FIELDS)
-    fields = Fields(body)
+    fields = Fields(body, OPENAI)
+    fields.reject_unknown(CHAT_FIELDS)
     model = _model(fields)
-    conversation = parse_messages(fields.array("messages", required=True, non_empty=True) or [])
+    conversation = parse_messages(non_empty_array(fields, "messages", required=True) or [])
     stream = fields.boolean("stream") or False
     options = fields.object("stream_options")
     if options is not None and not stream:
@@ -162,20 +157,20 @@ def _check_fields_without_effect(fields: Fields) -> None:
     if bias is not None:
         for token in bias.value:
             bias.integer(token, minimum=-100, maximum=100)
-    for index, function in enumerate(fields.array("functions", non_empty=True) or []):
+    for index, function in enumerate(non_empty_array(fields, "functions") or []):
         if not isinstance(function, dict):
             raise invalid_type(f"functions[{index}]", "an object", function)
-        _check_name(Fields(function, f"functions[{index}]"))
+        _check_name(Fields(function, OPENAI, f"functions[{index}]"))
     call = fields.value.get("function_call")
     if isinstance(call, dict):
-        Fields(call, "function_call").string("name", required=True)
+        Fields(call, OPENAI, "function_call").string("name", required=True)
     elif call is not None and call not in ("none", "auto"):
         raise invalid_value("function_call", call, ("none", "auto"))
 
 
 def _check_name(fields: Fields) -> str:
     name = fields.required_string("name")
-    param = fields.param("name")
+    param = fields.at("name")
     if len(name) > _NAME_MAX:
         raise InvalidRequestError(
             f"Invalid '{param}': string too long. Expected a string with maximum length {_NAME_MAX}, "
@@ -210,7 +205,7 @@ def _stop(value: Any) -> tuple[str, ...]:
 
 def _tools(fields: Fields) -> tuple[list[Tool], set[str]] | None:
     """The function tools in order, and the names of custom tools; None when no tools are given."""
-    tools = fields.array("tools", non_empty=True)
+    tools = non_empty_array(fields, "tools")
     if tools is None:
         return None
     functions: list[Tool] = []
@@ -219,7 +214,7 @@ def _tools(fields: Fields) -> tuple[list[Tool], set[str]] | None:
         param = f"tools[{index}]"
         if not isinstance(tool, dict):
             raise invalid_type(param, "an object", tool)
-        entry = Fields(tool, param)
+        entry = Fields(tool, OPENAI, param)
         kind = entry.required_choice("type", ("function", "custom"))
         body = entry.required_object(kind)
         name = _check_name(body)
@@ -256,7 +251,7 @@ def _tool_use(fields: Fields) -> ToolUse:
         return ToolUse(use.tools, ToolPolicy(choice), None, use.parallel)
     if not isinstance(choice, dict):
         raise invalid_type("tool_choice", "one of a string or object", choice)
-    return _named_choice(Fields(choice, "tool_choice"), use, custom)
+    return _named_choice(Fields(choice, OPENAI, "tool_choice"), use, custom)
 
 
 def _named_choice(choice: Fields, use: ToolUse, custom: set[str]) -> ToolUse:
@@ -266,11 +261,11 @@ def _named_choice(choice: Fields, use: ToolUse, custom: set[str]) -> ToolUse:
         allowed = choice.required_object("allowed_tools")
         mode = allowed.required_choice("mode", ("auto", "required"))
         names: set[str] = set()
-        for index, tool in enumerate(allowed.array("tools", required=True, non_empty=True) or []):
-            param = f"{allowed.param('tools')}[{index}]"
+        for index, tool in enumerate(non_empty_array(allowed, "tools", required=True) or []):
+            param = f"{allowed.at('tools')}[{index}]"
             if not isinstance(tool, dict):
                 raise invalid_type(param, "an object", tool)
-            names.add(_existing(Fields(tool, param).required_object("function"), functions))
+            names.add(_existing(Fields(tool, OPENAI, param).required_object("function"), functions))
         kept = tuple(tool for tool in use.tools if tool.name in names)
         return ToolUse(kept, ToolPolicy(mode), None, use.parallel)
     target = choice.required_object(kind)
@@ -284,8 +279,8 @@ def _existing(target: Fields, names: set[str]) -> str:
     name = target.required_string("name")
     if name not in names:
         raise InvalidRequestError(
-            f"Invalid value for '{target.param('name')}': no tool named '{name}' was provided in 'tools'.",
-            param=target.param("name"),
+            f"Invalid value for '{target.at('name')}': no tool named '{name}' was provided in 'tools'.",
+            param=target.at("name"),
             code="invalid_value",
         )
     return name
@@ -314,8 +309,8 @@ def _output_format(fields: Fields, conversation: Conversation) -> OutputFormat:
 
 def parse_embedding_request(body: Mapping[str, Any]) -> EmbeddingRequest:
     """Validates an embeddings body like OpenAI; raises `InvalidRequestError`."""
-    _reject_unknown(body, EMBEDDING_FIELDS)
-    fields = Fields(body)
+    fields = Fields(body, OPENAI)
+    fields.reject_unknown(EMBEDDING_FIELDS)
     model = _model(fields)
     value = body.get("input")
     if value is None:

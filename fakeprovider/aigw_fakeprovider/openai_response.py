@@ -12,6 +12,7 @@ and a final chunk with `choices: []` and the usage.
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ import orjson
 from aigw_fakeprovider.answers import Answer, Completion, StopReason, ToolCall, split_tokens
 from aigw_fakeprovider.delivery import Frame
 from aigw_fakeprovider.errors import ProviderError
+from aigw_fakeprovider.openai_request import EmbeddingRequest
 from aigw_fakeprovider.vectors import embedding_vector, encode_base64
 
 SYSTEM_FINGERPRINT = "fp_fa4e0b0001"
@@ -40,6 +42,11 @@ class Envelope:
     id: str
     created: int
     model: str
+
+
+def new_envelope(model: str, now: float) -> Envelope:
+    """A fresh completion's envelope: a new `chatcmpl-` id, created `now` (Unix seconds)."""
+    return Envelope(id=f"chatcmpl-{uuid.uuid4().hex[:29]}", created=int(now), model=model)
 
 
 def error_body(error: ProviderError) -> dict[str, Any]:
@@ -160,19 +167,25 @@ def stream_frames(answer: Answer, envelope: Envelope, *, include_usage: bool) ->
     return frames
 
 
-def embeddings_body(
-    model: str, inputs: tuple[str, ...], *, dimensions: int, base64: bool, prompt_tokens: int
-) -> dict[str, Any]:
+def default_dimensions(model: str) -> int:
+    """The vector size of an embedding model when the request asks for none."""
+    return 3072 if "large" in model else 1536
+
+
+def embeddings_body(embedding: EmbeddingRequest) -> dict[str, Any]:
     """A `list` of `embedding` objects, vectors as floats or base64 float32."""
+    dimensions = embedding.dimensions or default_dimensions(embedding.model)
+    base64 = embedding.encoding_format == "base64"
     data = []
-    for index, text in enumerate(inputs):
+    for index, text in enumerate(embedding.inputs):
         vector = embedding_vector(text, dimensions)
         data.append(
             {"object": "embedding", "index": index, "embedding": encode_base64(vector) if base64 else vector}
         )
+    tokens = embedding.input_tokens
     return {
         "object": "list",
         "data": data,
-        "model": model,
-        "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
+        "model": embedding.model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
