@@ -42,6 +42,7 @@ CHAT_FIELDS = frozenset(
         "web_search_options",
     }
 )  # fmt: skip
+MAX_EMBEDDING_DIMENSIONS = 3072
 EMBEDDING_FIELDS = frozenset({"input", "model", "encoding_format", "dimensions", "user"})
 
 _NAME = re.compile(r"[a-zA-Z0-9_-]+")
@@ -322,7 +323,8 @@ def parse_embedding_request(body: Mapping[str, Any]) -> EmbeddingRequest:
         model=model,
         inputs=inputs,
         input_tokens=tokens,
-        dimensions=fields.integer("dimensions", minimum=1),
+        # No OpenAI embedding model has more than 3072 dimensions.
+        dimensions=fields.integer("dimensions", minimum=1, maximum=MAX_EMBEDDING_DIMENSIONS),
         encoding_format="base64" if encoding == "base64" else "float",
     )
 

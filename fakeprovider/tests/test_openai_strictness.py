@@ -382,3 +382,15 @@ async def test_token_array_inputs_are_embedded(http: httpx.AsyncClient, auth: di
     assert response.status_code == 200
     assert [item["index"] for item in response.json()["data"]] == [0, 1]
     assert response.json()["usage"] == {"prompt_tokens": 4, "total_tokens": 4}
+
+
+async def test_embedding_dimensions_beyond_any_models_size_are_refused(
+    http: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await http.post(
+        "/v1/embeddings",
+        headers=auth,
+        json={"model": "text-embedding-3-large", "input": "hi", "dimensions": 2**40},
+    )
+
+    assert response.status_code == 400 and response.json()["error"]["param"] == "dimensions"
