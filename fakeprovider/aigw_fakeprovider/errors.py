@@ -1,8 +1,9 @@
 """The errors a fake provider answers with, before any wire protocol shapes them.
 
 A handler raises a `ProviderError`; the protocol that owns the route renders it
-in that provider's error envelope (OpenAI's `{"error": {...}}` today). Keeping
-the fields neutral lets each protocol module keep its own wording and shape.
+in that provider's error envelope (OpenAI's `{"error": {...}}`, Anthropic's
+`{"type": "error", ...}`, AWS's `{"message": ...}`, ...). Keeping the fields
+neutral lets each protocol module keep its own wording and shape.
 """
 
 from __future__ import annotations
