@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
+
+import orjson
 
 from aigw_runtime.errors import GatewayError, error_for_status
 
@@ -24,6 +27,17 @@ def scrub(message: str) -> str:
     """Removes anything that looks like a credential and bounds the length."""
     cleaned = _SECRET_LIKE.sub("[redacted]", message)
     return cleaned if len(cleaned) <= _MAX_MESSAGE else cleaned[: _MAX_MESSAGE - 1] + "…"
+
+
+def error_json(content: bytes) -> Any:
+    """A provider's error body as JSON (of any shape), or None when it is not JSON.
+
+    Error bodies are read leniently: whatever they hold, the status alone still maps to an error.
+    """
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

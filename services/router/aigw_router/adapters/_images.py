@@ -55,6 +55,17 @@ def parse_data_url(url: str, param: str | None = None) -> ImageData | None:
     return ImageData(media_type, data)
 
 
+def inline_image(url: str, param: str) -> ImageData | None:
+    """The image of a base64 data URL, or None for an http(s) URL, which the provider fetches itself.
+
+    Any other URL is a 400.
+    """
+    inline = parse_data_url(url, param)
+    if inline is None and not url.startswith(("https://", "http://")):
+        raise _refuse("An image URL must be an http(s) URL or a base64 data URL.", param)
+    return inline
+
+
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address)
     return not (

@@ -28,7 +28,14 @@ from typing import Any
 
 import orjson
 
-from aigw_router.adapters._errors import retry_after_seconds, upstream_error
+from aigw_router.adapters._errors import error_json, retry_after_seconds, upstream_error
+from aigw_router.adapters._responses import (
+    assistant_message,
+    json_object,
+    one_choice_completion,
+    tool_call,
+    usage_object,
+)
 from aigw_router.adapters.anthropic_request import translate_chat_request
 from aigw_router.adapters.anthropic_stream import (
     AnthropicChatStream,
@@ -36,7 +43,6 @@ from aigw_router.adapters.anthropic_stream import (
     chat_completion_id,
     error_details,
     finish_reason,
-    openai_usage,
     usage_from_anthropic,
 )
 from aigw_router.adapters.base import (
@@ -59,14 +65,11 @@ ANTHROPIC_VERSION = "2023-06-01"
 
 def _tool_call(block: dict[str, Any]) -> dict[str, Any]:
     arguments = block.get("input")
-    return {
-        "id": block.get("id"),
-        "type": "function",
-        "function": {
-            "name": block.get("name"),
-            "arguments": orjson.dumps(arguments if isinstance(arguments, dict) else {}).decode(),
-        },
-    }
+    return tool_call(
+        block.get("id"),
+        block.get("name"),
+        orjson.dumps(arguments if isinstance(arguments, dict) else {}).decode(),
+    )
 
 
 def chat_completion(message: dict[str, Any], upstream_model: str, created: int) -> dict[str, Any]:
@@ -80,26 +83,15 @@ def chat_completion(message: dict[str, Any], upstream_model: str, created: int) 
             texts.append(block["text"])
         elif block.get("type") == "tool_use":
             calls.append(_tool_call(block))
-    reply: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
-    if calls:
-        reply["tool_calls"] = calls
-    reply["refusal"] = None
     model = message.get("model")
-    return {
-        "id": chat_completion_id(message.get("id")),
-        "object": "chat.completion",
-        "created": created,
-        "model": model if isinstance(model, str) and model else upstream_model,
-        "choices": [
-            {
-                "index": 0,
-                "message": reply,
-                "logprobs": None,
-                "finish_reason": finish_reason(message.get("stop_reason")),
-            }
-        ],
-        "usage": openai_usage(usage_from_anthropic(message.get("usage"))),
-    }
+    return one_choice_completion(
+        chat_completion_id(message.get("id")),
+        created,
+        model if isinstance(model, str) and model else upstream_model,
+        assistant_message("".join(texts) if texts else None, calls),
+        finish_reason(message.get("stop_reason")),
+        usage_object(usage_from_anthropic(message.get("usage"))),
+    )
 
 
 def _with_betas(request: UpstreamRequest, betas: Sequence[str]) -> UpstreamRequest:
@@ -136,17 +128,8 @@ class AnthropicAdapter(ProviderAdapter):
             headers["accept"] = "text/event-stream"
         return UpstreamRequest(url=url, headers=headers, content=orjson.dumps(body))
 
-    def _json(self, content: bytes, what: str) -> dict[str, Any]:
-        try:
-            answer = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(f"Provider {self.name} sent a response that is not JSON.") from None
-        if not isinstance(answer, dict):
-            raise UpstreamError(f"Provider {self.name} sent a response that is not {what}.")
-        return answer
-
     def _message(self, content: bytes) -> dict[str, Any]:
-        message = self._json(content, "a message")
+        message = json_object(self.name, content, "a message")
         if message.get("type") != "message" or not isinstance(message.get("content"), list):
             raise UpstreamError(f"Provider {self.name} sent a response that is not a message.")
         return message
@@ -167,11 +150,7 @@ class AnthropicAdapter(ProviderAdapter):
         return AnthropicChatStream(self.name, include_usage, upstream_model, int(self._clock.now()))
 
     def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
-        try:
-            body = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            body = None
-        kind, message = error_details(body)
+        kind, message = error_details(error_json(content))
         return upstream_error(
             self.name,
             status,
@@ -221,7 +200,7 @@ class AnthropicAdapter(ProviderAdapter):
 
     def parse_count_tokens(self, content: bytes) -> CompletionResult:
         """The count unchanged; counting is free at Anthropic, so no tokens are metered."""
-        answer = self._json(content, "a token count")
+        answer = json_object(self.name, content, "a token count")
         count = answer.get("input_tokens")
         if not isinstance(count, int) or isinstance(count, bool):
             raise UpstreamError(f"Provider {self.name} sent a response that is not a token count.")

@@ -44,8 +44,9 @@ from typing import Any
 
 import orjson
 
-from aigw_router.adapters._images import parse_data_url
-from aigw_router.adapters._params import apply_policy, refuse_value
+from aigw_router.adapters._chat_request import add_turn, allowed_tool_names, arguments_object
+from aigw_router.adapters._images import inline_image
+from aigw_router.adapters._params import RequestFields, refuse_value
 from aigw_router.adapters.base import ChatCall
 from aigw_runtime.errors import InvalidRequestError
 from aigw_runtime.openai_chat import (
@@ -91,13 +92,12 @@ UNSUPPORTED = (
     "reasoning_effort", "verbosity", "modalities", "audio", "prediction", "web_search_options",
     "functions", "function_call",
 )  # fmt: skip
-# Values that ask for nothing beyond the default, so they count as absent.
-_NEUTRAL: dict[str, Any] = {
-    "logprobs": False,
-    "presence_penalty": 0,
-    "frequency_penalty": 0,
-    "modalities": ["text"],
-}
+_FIELDS = RequestFields(
+    handled=_TRANSLATED | _IGNORED,
+    unsupported=UNSUPPORTED,
+    # Values that ask for nothing beyond the default, so they count as absent.
+    neutral={"logprobs": False, "presence_penalty": 0, "frequency_penalty": 0, "modalities": ["text"]},
+)
 
 _TOOL_ID_INVALID = re.compile(r"[^a-zA-Z0-9_-]")
 _PDF = "application/pdf"
@@ -122,11 +122,7 @@ def _policy(request: dict[str, Any], call: ChatCall, provider: str) -> None:
     choices = request.pop("n", None)
     if choices is not None and choices != 1:
         raise refuse_value("n", "Anthropic returns one choice only; n must be 1.")
-    for name, neutral in _NEUTRAL.items():
-        if request.get(name) == neutral:
-            request.pop(name)
-    extras = [name for name in request if name not in _TRANSLATED | _IGNORED | set(UNSUPPORTED)]
-    apply_policy(request, [*UNSUPPORTED, *extras], provider, call.policy)
+    _FIELDS.apply_policy(request, provider, call.policy)
 
 
 class _Conversation:
@@ -137,25 +133,17 @@ class _Conversation:
         self.messages: list[dict[str, Any]] = []
 
     def add(self, role: str, blocks: list[dict[str, Any]]) -> None:
-        if not blocks:
-            return
-        if self.messages and self.messages[-1]["role"] == role:
-            content = self.messages[-1]["content"]
-            content.extend(blocks)
-            content.sort(key=lambda block: block["type"] != "tool_result")  # stable: results first
-        else:
-            self.messages.append({"role": role, "content": blocks})
+        if blocks:
+            add_turn(self.messages, role, "content", blocks)
+            # A turn's tool results come first (the sort is stable).
+            self.messages[-1]["content"].sort(key=lambda block: block["type"] != "tool_result")
 
 
 def _image(url: str, param: str) -> dict[str, Any]:
-    inline = parse_data_url(url, param)
+    inline = inline_image(url, param)
     if inline is not None:
         source = {"type": "base64", "media_type": inline.media_type, "data": url.partition(",")[2]}
         return {"type": "image", "source": source}
-    if not url.startswith(("https://", "http://")):
-        raise InvalidRequestError(
-            "An image URL must be an http(s) URL or a base64 data URL.", param=param, code="invalid_image_url"
-        )
     return {"type": "image", "source": {"type": "url", "url": url}}
 
 
@@ -193,14 +181,11 @@ def _user_blocks(message: UserMessage, index: int) -> list[dict[str, Any]]:
 
 
 def _tool_use(call: ToolCall, param: str) -> dict[str, Any]:
-    try:
-        arguments = orjson.loads(call.function.arguments or "{}")
-    except orjson.JSONDecodeError:
-        arguments = None
-    if not isinstance(arguments, dict):
-        raise refuse_value(
-            f"{param}.function.arguments", "Tool call arguments must be a JSON object for Anthropic."
-        )
+    arguments = arguments_object(
+        call.function.arguments,
+        f"{param}.function.arguments",
+        "Tool call arguments must be a JSON object for Anthropic.",
+    )
     return {"type": "tool_use", "id": tool_id(call.id), "name": call.function.name, "input": arguments}
 
 
@@ -294,17 +279,11 @@ def _tool_choice(request: ChatCompletionRequest, tools: list[dict[str, Any]]) ->
     elif isinstance(choice, NamedToolChoice):
         native = {"type": "tool", "name": choice.function.name}
     elif isinstance(choice, AllowedToolsChoice):
-        allowed = choice.allowed_tools
-        listed = allowed.get("tools")
-        names = {
-            tool.get("function", {}).get("name")
-            for tool in (listed if isinstance(listed, list) else ())
-            if isinstance(tool, dict) and isinstance(tool.get("function"), dict)
-        }
+        names = allowed_tool_names(choice.allowed_tools)
         tools[:] = [tool for tool in tools if tool["name"] in names]
         if not tools:
             raise refuse_value("tool_choice", "allowed_tools names none of the tools offered.")
-        native = {"type": "any" if allowed.get("mode") == "required" else "auto"}
+        native = {"type": "any" if choice.allowed_tools.get("mode") == "required" else "auto"}
     else:
         raise refuse_value("tool_choice", "Anthropic supports function tools only, not custom tools.")
     if request.parallel_tool_calls is False:

@@ -13,15 +13,22 @@ reasons, the error envelope), so `anthropic.py` and the stream agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from aigw_router.adapters._chunks import (
+    ChunkWriter,
+    StreamedCalls,
+    event_object,
+    malformed_event,
+    stream_broken,
+)
 from aigw_router.adapters._errors import upstream_error
+from aigw_router.adapters._responses import completion_id
 from aigw_router.adapters.base import StreamTranslator, TokenUsage
 from aigw_runtime.errors import GatewayError, UpstreamError
-from aigw_runtime.sse import SseDecoder, SseEvent
+from aigw_runtime.sse import SseDecoder
 
 # Anthropic's stop reasons as OpenAI finish reasons; an unknown one is a plain stop.
 FINISH_REASONS = {
@@ -80,15 +87,22 @@ def usage_from_anthropic(usage: Any) -> TokenUsage:
     )
 
 
-def openai_usage(usage: TokenUsage) -> dict[str, Any]:
-    """TokenUsage as OpenAI's `usage` object."""
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
-        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
-    }
+class _StreamUsage:
+    """A stream's usage: message_start's counts, then message_delta's, which are cumulative.
+
+    The latest value of each field wins.
+    """
+
+    def __init__(self) -> None:
+        self._raw: dict[str, Any] = {}
+        self.total: TokenUsage | None = None
+
+    def add(self, usage: Any) -> TokenUsage | None:
+        """The usage so far, with this event's counts (if it carried any)."""
+        if isinstance(usage, dict):
+            self._raw.update({key: value for key, value in usage.items() if value is not None})
+            self.total = usage_from_anthropic(self._raw)
+        return self.total
 
 
 def error_details(body: Any) -> tuple[str | None, str | None]:
@@ -110,36 +124,7 @@ def stream_error(provider: str, body: Any) -> GatewayError:
 
 def chat_completion_id(message_id: Any) -> str:
     """OpenAI's id for an Anthropic message: the message id, prefixed."""
-    text = message_id if isinstance(message_id, str) and message_id else "msg_unknown"
-    return text if text.startswith("chatcmpl-") else f"chatcmpl-{text}"
-
-
-def _malformed(provider: str) -> UpstreamError:
-    return UpstreamError(f"Provider {provider} sent a malformed stream event.")
-
-
-def _broken(provider: str) -> UpstreamError:
-    return UpstreamError(
-        f"Provider {provider} ended the stream before it was complete.", code="upstream_stream_broken"
-    )
-
-
-def _event_body(provider: str, event: SseEvent) -> dict[str, Any]:
-    try:
-        body = orjson.loads(event.data)
-    except orjson.JSONDecodeError:
-        raise _malformed(provider) from None
-    if not isinstance(body, dict):
-        raise _malformed(provider)
-    return body
-
-
-@dataclass(slots=True)
-class _ToolBlock:
-    """A tool_use content block being streamed: its place among the tool calls, and whether it had input."""
-
-    call_index: int
-    has_arguments: bool = False
+    return completion_id(message_id, "msg_unknown")
 
 
 class AnthropicChatStream(StreamTranslator):
@@ -154,11 +139,10 @@ class AnthropicChatStream(StreamTranslator):
         self._provider = provider
         self._include_usage = include_usage
         self._decoder = SseDecoder()
-        self._id: str | None = None
-        self._model = upstream_model
-        self._created = created
-        self._tools: dict[int, _ToolBlock] = {}
-        self._raw_usage: dict[str, Any] = {}
+        # The id is the message's, known at message_start.
+        self._out = ChunkWriter(None, created, upstream_model)
+        self._tools = StreamedCalls()  # by content block index
+        self._usage = _StreamUsage()
         self._finished = False
         self._done = False
         self.usage: TokenUsage | None = None
@@ -168,13 +152,13 @@ class AnthropicChatStream(StreamTranslator):
         for event in self._decoder.feed(data):
             if self._done:
                 continue
-            body = _event_body(self._provider, event)
+            body = event_object(self._provider, event.data)
             payloads.extend(self._on_event(event.event or str(body.get("type")), body))
         return payloads
 
     def finish(self) -> list[bytes]:
         if not self._done:
-            raise _broken(self._provider)
+            raise stream_broken(self._provider)
         return []
 
     def _on_event(self, name: str, body: dict[str, Any]) -> list[bytes]:
@@ -184,7 +168,7 @@ class AnthropicChatStream(StreamTranslator):
             return []
         if name == "message_start":
             return self._on_message_start(body)
-        if self._id is None:
+        if self._out.id is None:
             raise UpstreamError(f"Provider {self._provider} sent {name} before message_start.")
         if name == "content_block_start":
             return self._on_block_start(body)
@@ -198,112 +182,63 @@ class AnthropicChatStream(StreamTranslator):
             return self._on_message_stop()
         return []  # an event type newer than this translator: nothing a chat client can use
 
-    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return orjson.dumps(
-            {
-                "id": self._id,
-                "object": "chat.completion.chunk",
-                "created": self._created,
-                "model": self._model,
-                "choices": [choice],
-            }
-        )
-
-    def _update_usage(self, usage: Any) -> None:
-        if isinstance(usage, dict):
-            # message_delta's counts are cumulative: the latest value of each field wins.
-            self._raw_usage.update({key: value for key, value in usage.items() if value is not None})
-            self.usage = usage_from_anthropic(self._raw_usage)
-
     def _on_message_start(self, body: dict[str, Any]) -> list[bytes]:
         message = body.get("message")
         if not isinstance(message, dict):
-            raise _malformed(self._provider)
-        self._id = chat_completion_id(message.get("id"))
+            raise malformed_event(self._provider)
+        self._out.id = chat_completion_id(message.get("id"))
         if isinstance(message.get("model"), str) and message["model"]:
-            self._model = message["model"]
-        self._update_usage(message.get("usage"))
-        return [self._chunk({"role": "assistant", "content": ""})]
+            self._out.model = message["model"]
+        self.usage = self._usage.add(message.get("usage"))
+        return [self._out.opening()]
 
     def _on_block_start(self, body: dict[str, Any]) -> list[bytes]:
         block = body.get("content_block")
         index = body.get("index")
         if not isinstance(block, dict) or not isinstance(index, int):
-            raise _malformed(self._provider)
+            raise malformed_event(self._provider)
         if block.get("type") == "text":
-            text = block.get("text")
-            return [self._chunk({"content": text})] if isinstance(text, str) and text else []
+            return self._out.text(block.get("text"))
         if block.get("type") != "tool_use":
             return []  # thinking and server-tool blocks have no place in a chat completion
-        tool = self._tools[index] = _ToolBlock(call_index=len(self._tools))
-        header: dict[str, Any] = {
-            "index": tool.call_index,
-            "id": block.get("id"),
-            "type": "function",
-            "function": {"name": block.get("name"), "arguments": ""},
-        }
-        chunks = [self._chunk({"tool_calls": [header]})]
+        tool = self._tools.start(index)
+        chunks = [self._out.call_start(tool, block.get("id"), block.get("name"))]
         initial = block.get("input")
         if isinstance(initial, dict) and initial:
-            chunks.append(self._arguments(tool, orjson.dumps(initial).decode()))
+            chunks.append(self._out.arguments(tool, orjson.dumps(initial).decode()))
         return chunks
-
-    def _tool_at(self, body: dict[str, Any]) -> _ToolBlock | None:
-        index = body.get("index")
-        return self._tools.get(index) if isinstance(index, int) else None
-
-    def _arguments(self, tool: _ToolBlock, fragment: str) -> bytes:
-        tool.has_arguments = True
-        return self._chunk({"tool_calls": [{"index": tool.call_index, "function": {"arguments": fragment}}]})
 
     def _on_block_delta(self, body: dict[str, Any]) -> list[bytes]:
         delta = body.get("delta")
         if not isinstance(delta, dict):
-            raise _malformed(self._provider)
+            raise malformed_event(self._provider)
         kind = delta.get("type")
         if kind == "text_delta":
-            text = delta.get("text")
-            return [self._chunk({"content": text})] if isinstance(text, str) and text else []
+            return self._out.text(delta.get("text"))
         if kind == "input_json_delta":
-            tool = self._tool_at(body)
+            tool = self._tools.at(body.get("index"))
             fragment = delta.get("partial_json")
             if tool is not None and isinstance(fragment, str) and fragment:
-                return [self._arguments(tool, fragment)]
+                return [self._out.arguments(tool, fragment)]
         return []
 
     def _on_block_stop(self, body: dict[str, Any]) -> list[bytes]:
-        tool = self._tool_at(body)
-        if tool is not None and not tool.has_arguments:
-            return [self._arguments(tool, "{}")]
-        return []
+        return self._out.call_end(self._tools.at(body.get("index")))
 
     def _on_message_delta(self, body: dict[str, Any]) -> list[bytes]:
-        self._update_usage(body.get("usage"))
+        self.usage = self._usage.add(body.get("usage"))
         delta = body.get("delta")
         stop_reason = delta.get("stop_reason") if isinstance(delta, dict) else None
         if stop_reason is None or self._finished:
             return []
         self._finished = True
-        return [self._chunk({}, finish_reason(stop_reason))]
+        return [self._out.delta({}, finish_reason(stop_reason))]
 
     def _on_message_stop(self) -> list[bytes]:
         self._done = True
-        chunks = [] if self._finished else [self._chunk({}, "stop")]
+        chunks = [] if self._finished else [self._out.delta({}, "stop")]
         if self._include_usage:
-            usage = self.usage or TokenUsage()
-            chunks.append(
-                orjson.dumps(
-                    {
-                        "id": self._id,
-                        "object": "chat.completion.chunk",
-                        "created": self._created,
-                        "model": self._model,
-                        "choices": [],
-                        "usage": openai_usage(usage),
-                    }
-                )
-            )
+            chunks.append(self._out.usage(self.usage))
         return chunks
 
 
@@ -318,7 +253,7 @@ class AnthropicMessagesRelay(StreamTranslator):
     def __init__(self, provider: str) -> None:
         self._provider = provider
         self._decoder = SseDecoder()
-        self._raw_usage: dict[str, Any] = {}
+        self._usage = _StreamUsage()
         self._done = False
         self.usage: TokenUsage | None = None
 
@@ -327,7 +262,7 @@ class AnthropicMessagesRelay(StreamTranslator):
         for event in self._decoder.feed(data):
             name = event.event
             if name is None or name in ("message_start", "message_delta", "error"):
-                body = _event_body(self._provider, event)
+                body = event_object(self._provider, event.data)
                 name = name or str(body.get("type"))
                 self._inspect(name, body)
             if name == "message_stop":
@@ -342,11 +277,9 @@ class AnthropicMessagesRelay(StreamTranslator):
         usage = message.get("usage") if name == "message_start" and isinstance(message, dict) else None
         if name == "message_delta":
             usage = body.get("usage")
-        if isinstance(usage, dict):
-            self._raw_usage.update({key: value for key, value in usage.items() if value is not None})
-            self.usage = usage_from_anthropic(self._raw_usage)
+        self.usage = self._usage.add(usage)
 
     def finish(self) -> list[bytes]:
         if not self._done:
-            raise _broken(self._provider)
+            raise stream_broken(self._provider)
         return []

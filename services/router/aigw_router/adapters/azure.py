@@ -35,7 +35,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import orjson
 
-from aigw_router.adapters._errors import retry_after_seconds, upstream_error
+from aigw_router.adapters._errors import error_json, retry_after_seconds, upstream_error
 from aigw_router.adapters.azure_stream import AzureStreamTranslator
 from aigw_router.adapters.azure_surface import DeploymentSurface
 from aigw_router.adapters.base import (
@@ -195,10 +195,7 @@ class AzureOpenAIAdapter(OpenAIAdapter):
 
 def _azure_error(content: bytes) -> dict[str, Any]:
     """Azure's error object: `{"error": {...}}`, or the gateway layer's `{"statusCode", "message"}`."""
-    try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return {}
+    body = error_json(content)
     if not isinstance(body, dict):
         return {}
     error = body.get("error")

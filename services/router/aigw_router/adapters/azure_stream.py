@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
+from aigw_router.adapters._chunks import event_object
 from aigw_router.adapters.openai import OpenAIStreamTranslator
-from aigw_runtime.errors import UpstreamError
 
 _PROMPT_FILTER = b'"prompt_filter_results"'
 _CHOICES = b'"choices":[{'
@@ -37,14 +37,14 @@ class AzureStreamTranslator(OpenAIStreamTranslator):
             if _PROMPT_FILTER in payload or self._prompt_filter_results is not None:
                 payload = self._carry_prompt_filter(payload)
             elif _CHOICES in payload and _DELTA not in payload:
-                payload = orjson.dumps(self._with_deltas(self._chunk(payload)))
+                payload = orjson.dumps(self._with_deltas(event_object(self._provider, payload)))
             if payload:
                 payloads.append(payload)
         return payloads
 
     def _carry_prompt_filter(self, payload: bytes) -> bytes:
         """Holds back a chunk that only reports prompt filtering; adds its results to the next chunk."""
-        chunk = self._with_deltas(self._chunk(payload))
+        chunk = self._with_deltas(event_object(self._provider, payload))
         if not chunk.get("id") and not chunk.get("choices"):
             results = chunk.get("prompt_filter_results")
             if results is not None:
@@ -54,15 +54,6 @@ class AzureStreamTranslator(OpenAIStreamTranslator):
             chunk.setdefault("prompt_filter_results", self._prompt_filter_results)
             self._prompt_filter_results = None
         return orjson.dumps(chunk)
-
-    def _chunk(self, payload: bytes) -> dict[str, Any]:
-        try:
-            chunk = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            chunk = None
-        if not isinstance(chunk, dict):
-            raise UpstreamError(f"Provider {self._provider} sent a malformed stream event.")
-        return chunk
 
     @staticmethod
     def _with_deltas(chunk: dict[str, Any]) -> dict[str, Any]:

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import quote
 
 import orjson
 
-from aigw_router.adapters._errors import retry_after_seconds
+from aigw_router.adapters._errors import error_json, retry_after_seconds
 from aigw_router.adapters._images import ImageData
+from aigw_router.adapters._responses import json_object
 from aigw_router.adapters.base import (
     AdapterServices,
     ChatCall,
@@ -45,7 +45,7 @@ from aigw_router.adapters.bedrock_request import converse_body
 from aigw_router.adapters.bedrock_stream import BedrockStreamTranslator, bedrock_error, completion_body
 from aigw_runtime.clock import Clock, SystemClock
 from aigw_runtime.config import ProviderConfig
-from aigw_runtime.errors import GatewayError, UpstreamError
+from aigw_runtime.errors import GatewayError
 
 EVENT_STREAM = "application/vnd.amazon.eventstream"
 # Characters a path segment may hold unencoded (RFC 3986 pchar) that clients leave as they are.
@@ -89,7 +89,7 @@ class BedrockAdapter(ProviderAdapter):
     def parse_chat(self, content: bytes, upstream_model: str) -> CompletionResult:
         body, usage = completion_body(
             self.name,
-            self._json(content),
+            json_object(self.name, content),
             completion_id=_completion_id(),
             created=int(self.clock.now()),
             model=upstream_model,
@@ -108,10 +108,7 @@ class BedrockAdapter(ProviderAdapter):
     def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
         lowered = {name.lower(): value for name, value in headers.items()}
         kind, message = lowered.get("x-amzn-errortype"), None
-        try:
-            body = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            body = None
+        body = error_json(content)
         if isinstance(body, dict):
             found = body.get("message", body.get("Message"))
             message = found if isinstance(found, str) else None
@@ -131,15 +128,6 @@ class BedrockAdapter(ProviderAdapter):
 
     def parse_embeddings(self, answers: Sequence[UpstreamAnswer], call: EmbeddingsCall) -> CompletionResult:
         return embeddings_result(self.name, answers, call)
-
-    def _json(self, content: bytes) -> dict[str, Any]:
-        try:
-            answer = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(f"Provider {self.name} sent a response that is not JSON.") from None
-        if not isinstance(answer, dict):
-            raise UpstreamError(f"Provider {self.name} sent a response that is not a JSON object.")
-        return answer
 
 
 def _completion_id() -> str:

@@ -32,6 +32,7 @@ import orjson
 
 from aigw_router.adapters._embeddings import embedding_list, split_inputs, token_count
 from aigw_router.adapters._params import apply_policy, refuse_value
+from aigw_router.adapters._responses import json_object
 from aigw_router.adapters.base import CompletionResult, EmbeddingsCall, UpstreamAnswer
 from aigw_runtime.errors import InvalidRequestError, UpstreamError
 
@@ -137,12 +138,7 @@ def embeddings_body(call: EmbeddingsCall, provider: str) -> bytes:
 
 
 def _read(provider: str, answer: UpstreamAnswer) -> tuple[list[Any], int]:
-    try:
-        body = orjson.loads(answer.content)
-    except orjson.JSONDecodeError:
-        raise UpstreamError(f"Provider {provider} sent a response that is not JSON.") from None
-    if not isinstance(body, dict):
-        raise UpstreamError(f"Provider {provider} sent a response that is not a JSON object.")
+    body = json_object(provider, answer.content)
     # Bedrock's own count when it sent one; Titan also has it in its body.
     header = token_count(answer.headers.get(TOKEN_COUNT_HEADER))
     tokens = header or token_count(body.get("inputTextTokenCount"))

@@ -39,8 +39,9 @@ from typing import Any
 import msgspec
 import orjson
 
+from aigw_router.adapters._chat_request import add_turn, arguments_object, text_of
 from aigw_router.adapters._images import ImageData
-from aigw_router.adapters._params import apply_policy, refuse_value
+from aigw_router.adapters._params import RequestFields, refuse_value
 from aigw_router.adapters.base import ChatCall
 from aigw_runtime.openai_chat import (
     AllowedToolsChoice,
@@ -70,9 +71,12 @@ _UNSUPPORTED = (
 _PASSTHROUGH = ("additionalModelRequestFields", "guardrailConfig", "performanceConfig", "requestMetadata")
 # Fields that describe the request rather than shape the answer: not sent.
 _NOT_SENT = frozenset({"user", "metadata", "store", "safety_identifier", "prompt_cache_key"})
-_KNOWN = frozenset(ChatCompletionRequest.__struct_fields__) | frozenset(_PASSTHROUGH) | _NOT_SENT
-# The values of the unsupported parameters that ask for nothing beyond what Bedrock does anyway.
-_HARMLESS = {"n": 1, "parallel_tool_calls": True, "logprobs": False, "modalities": ["text"]}
+_FIELDS = RequestFields(
+    handled=frozenset(ChatCompletionRequest.__struct_fields__) | frozenset(_PASSTHROUGH) | _NOT_SENT,
+    unsupported=_UNSUPPORTED,
+    # The values of the unsupported parameters that ask for nothing beyond what Bedrock does anyway.
+    neutral={"n": 1, "parallel_tool_calls": True, "logprobs": False, "modalities": ["text"]},
+)
 _EFFORTS = frozenset({"low", "medium", "high", "xhigh", "max"})
 _SERVICE_TIERS = frozenset({"default", "flex", "priority"})
 
@@ -85,7 +89,7 @@ async def converse_body(call: ChatCall, provider: str, load_image: ImageLoader) 
     """The Converse request body for an OpenAI chat request (a 400 if it cannot be translated)."""
     typed = decode_chat_request(call.body)
     request = orjson.loads(call.body)
-    apply_policy(request, _unsupported_present(request), provider, call.policy)
+    _FIELDS.apply_policy(request, provider, call.policy)
     system, messages = await _conversation(typed.messages, load_image)
     body: dict[str, Any] = {"messages": messages}
     if system:
@@ -112,19 +116,6 @@ async def converse_body(call: ChatCall, provider: str, load_image: ImageLoader) 
     return body
 
 
-def _unsupported_present(request: dict[str, Any]) -> list[str]:
-    """The parameters to refuse or drop: Bedrock's unsupported ones (unless harmless) and unknown ones."""
-    for name, value in _HARMLESS.items():
-        if request.get(name) == value:
-            request.pop(name)
-    unknown = [name for name in request if name not in _KNOWN]
-    return [*_UNSUPPORTED, *unknown]
-
-
-def _text(content: str | list[TextPart]) -> str:
-    return content if isinstance(content, str) else "".join(part.text for part in content)
-
-
 def _text_blocks(content: str | list[Any] | None) -> list[Block]:
     if content is None:
         return []
@@ -148,19 +139,14 @@ async def _conversation(messages: list[Message], load_image: ImageLoader) -> tup
         elif isinstance(message, AssistantMessage):
             role, blocks = "assistant", _assistant_blocks(index, message)
         elif isinstance(message, ToolMessage):
-            text = _text(message.content)
+            text = text_of(message.content)
             result = {"toolUseId": message.tool_call_id, "content": [{"text": text}] if text.strip() else []}
             role, blocks = "user", [{"toolResult": result}]
         else:  # the deprecated role 'function'
             raise refuse_value(
                 f"messages[{index}].role", "Bedrock takes tool results as role 'tool', not 'function'."
             )
-        if not blocks:
-            continue
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"].extend(blocks)
-        else:
-            turns.append({"role": role, "content": blocks})
+        add_turn(turns, role, "content", blocks)
     if not turns:
         raise refuse_value("messages", "Bedrock needs at least one user message with content.")
     if turns[0]["role"] != "user":
@@ -194,12 +180,7 @@ def _assistant_blocks(index: int, message: AssistantMessage) -> list[Block]:
         blocks = _text_blocks(message.refusal)
     for number, call in enumerate(message.tool_calls or []):
         param = f"messages[{index}].tool_calls[{number}].function.arguments"
-        try:
-            arguments = orjson.loads(call.function.arguments or "{}")
-        except orjson.JSONDecodeError:
-            raise refuse_value(param, "Tool call arguments must be a JSON object.") from None
-        if not isinstance(arguments, dict):
-            raise refuse_value(param, "Tool call arguments must be a JSON object.")
+        arguments = arguments_object(call.function.arguments, param)
         blocks.append({"toolUse": {"toolUseId": call.id, "name": call.function.name, "input": arguments}})
     return blocks
 

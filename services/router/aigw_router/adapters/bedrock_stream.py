@@ -26,7 +26,9 @@ from typing import Any
 import orjson
 from botocore.eventstream import EventStreamBuffer, ParserError  # type: ignore[import-untyped]
 
-from aigw_router.adapters._errors import upstream_error
+from aigw_router.adapters._chunks import ChunkWriter, StreamedCalls, event_object, stream_broken
+from aigw_router.adapters._errors import error_json, upstream_error
+from aigw_router.adapters._responses import assistant_message, one_choice_completion, tool_call, usage_object
 from aigw_router.adapters.base import StreamTranslator, TokenUsage
 from aigw_runtime.errors import GatewayError, UpstreamError
 
@@ -106,21 +108,15 @@ def usage_from_bedrock(usage: Any) -> TokenUsage:
 
 
 def openai_usage(usage: TokenUsage) -> dict[str, Any]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
-    }
+    """TokenUsage as OpenAI's `usage` object, without completion details: Converse reports no reasoning."""
+    body = usage_object(usage)
+    del body["completion_tokens_details"]
+    return body
 
 
 def _tool_call(block: dict[str, Any]) -> dict[str, Any]:
     arguments = orjson.dumps(block.get("input") if block.get("input") is not None else {}).decode()
-    return {
-        "id": str(block.get("toolUseId", "")),
-        "type": "function",
-        "function": {"name": str(block.get("name", "")), "arguments": arguments},
-    }
+    return tool_call(str(block.get("toolUseId", "")), str(block.get("name", "")), arguments)
 
 
 def completion_body(
@@ -140,26 +136,15 @@ def completion_body(
             texts.append(block["text"])
         elif isinstance(block.get("toolUse"), dict):
             calls.append(_tool_call(block["toolUse"]))
-    reply: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts or not calls else None}
-    if calls:
-        reply["tool_calls"] = calls
-    reply["refusal"] = None
     usage = usage_from_bedrock(answer.get("usage"))
-    body = {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": reply,
-                "logprobs": None,
-                "finish_reason": finish_reason(provider, answer.get("stopReason")),
-            }
-        ],
-        "usage": openai_usage(usage),
-    }
+    body = one_choice_completion(
+        completion_id,
+        created,
+        model,
+        assistant_message("".join(texts) if texts or not calls else None, calls),
+        finish_reason(provider, answer.get("stopReason")),
+        openai_usage(usage),
+    )
     return orjson.dumps(body), usage
 
 
@@ -189,13 +174,9 @@ class BedrockStreamTranslator(StreamTranslator):
     ) -> None:
         self._provider = provider
         self._include_usage = include_usage
-        self._envelope = {"id": completion_id, "object": "chat.completion.chunk", "created": created}
-        self._model = model
+        self._out = ChunkWriter(completion_id, created, model)
         self._decoder = EventStreamDecoder(provider)
-        # contentBlockIndex of each tool-use block -> its index among the answer's tool calls.
-        self._tool_index: dict[int, int] = {}
-        # The tool calls (by index) that have received a fragment of their input.
-        self._with_input: set[int] = set()
+        self._calls = StreamedCalls()  # by the contentBlockIndex of each tool-use block
         self._finished = False
         self.usage: TokenUsage | None = None
 
@@ -210,93 +191,59 @@ class BedrockStreamTranslator(StreamTranslator):
             if kind == "error":
                 message = f"{headers.get(':error-code')}: {headers.get(':error-message')}"
                 raise upstream_error(self._provider, 502, f"in-stream error: {message}")
-            event = self._event(headers.get(":event-type"), payload)
-            if event is not None:
-                payloads.append(event)
+            payloads.extend(self._event(headers.get(":event-type"), payload))
         return payloads
 
     def finish(self) -> list[bytes]:
         if not self._finished:
-            raise UpstreamError(
-                f"Provider {self._provider} ended the stream before it was complete.",
-                code="upstream_stream_broken",
-            )
+            raise stream_broken(self._provider)
         return []
 
-    def _event(self, event_type: Any, payload: bytes) -> bytes | None:
-        try:
-            event = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(f"Provider {self._provider} sent a malformed stream event.") from None
-        if not isinstance(event, dict):
-            raise UpstreamError(f"Provider {self._provider} sent a malformed stream event.")
+    def _event(self, event_type: Any, payload: bytes) -> list[bytes]:
+        event = event_object(self._provider, payload)
         if event_type == "messageStart":
-            return self._chunk({"role": "assistant", "content": ""})
+            return [self._out.opening()]
         if event_type == "contentBlockStart":
             return self._block_start(event)
         if event_type == "contentBlockDelta":
             return self._block_delta(event)
         if event_type == "contentBlockStop":
-            return self._block_stop(event)
+            return self._out.call_end(self._calls.at(_block_index(event)))
         if event_type == "messageStop":
-            return self._chunk({}, finish_reason(self._provider, event.get("stopReason")))
+            return [self._out.delta({}, finish_reason(self._provider, event.get("stopReason")))]
         if event_type == "metadata":
             self._finished = True
             self.usage = usage_from_bedrock(event.get("usage"))
             if self._include_usage:
-                return orjson.dumps(
-                    {**self._envelope, "model": self._model, "choices": [], "usage": openai_usage(self.usage)}
-                )
+                return [self._out.chunk([], openai_usage(self.usage))]
         # Events added to the API later change nothing in OpenAI's format.
-        return None
+        return []
 
-    def _block_start(self, event: dict[str, Any]) -> bytes | None:
+    def _block_start(self, event: dict[str, Any]) -> list[bytes]:
         start = event.get("start")
         tool = start.get("toolUse") if isinstance(start, dict) else None
         if not isinstance(tool, dict):
-            return None
-        index = len(self._tool_index)
-        self._tool_index[_block_index(event)] = index
-        header = {
-            "index": index,
-            "id": str(tool.get("toolUseId", "")),
-            "type": "function",
-            "function": {"name": str(tool.get("name", "")), "arguments": ""},
-        }
-        return self._chunk({"tool_calls": [header]})
+            return []
+        call = self._calls.start(_block_index(event))
+        return [self._out.call_start(call, str(tool.get("toolUseId", "")), str(tool.get("name", "")))]
 
-    def _block_delta(self, event: dict[str, Any]) -> bytes | None:
+    def _block_delta(self, event: dict[str, Any]) -> list[bytes]:
         delta = event.get("delta")
         if not isinstance(delta, dict):
-            return None
+            return []
         text = delta.get("text")
         if isinstance(text, str):
-            return self._chunk({"content": text}) if text else None
+            return self._out.text(text)
         tool = delta.get("toolUse")
         if not isinstance(tool, dict):
-            return None
-        index = self._tool_index.get(_block_index(event))
-        if index is None:
+            return []
+        call = self._calls.at(_block_index(event))
+        if call is None:
             raise UpstreamError(f"Provider {self._provider} streamed tool input for a call it never started.")
         fragment = tool.get("input")
         if not isinstance(fragment, str) or not fragment:
-            return None
-        self._with_input.add(index)
-        return self._arguments(index, fragment)
-
-    def _block_stop(self, event: dict[str, Any]) -> bytes | None:
-        index = self._tool_index.get(_block_index(event))
-        if index is None or index in self._with_input:
-            return None
-        self._with_input.add(index)
-        return self._arguments(index, "{}")
-
-    def _arguments(self, index: int, fragment: str) -> bytes:
-        return self._chunk({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
-
-    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return orjson.dumps({**self._envelope, "model": self._model, "choices": [choice]})
+            return []
+        return [self._out.arguments(call, fragment)]
 
 
 def _block_index(event: dict[str, Any]) -> int:
@@ -305,9 +252,6 @@ def _block_index(event: dict[str, Any]) -> int:
 
 
 def _message(payload: bytes) -> str | None:
-    try:
-        body = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return None
+    body = error_json(payload)
     message = body.get("message") if isinstance(body, dict) else None
     return message if isinstance(message, str) else None

@@ -25,7 +25,8 @@ from typing import Any
 import orjson
 
 from aigw_router.adapters._embeddings import split_inputs
-from aigw_router.adapters._errors import retry_after_seconds, upstream_error
+from aigw_router.adapters._errors import error_json, retry_after_seconds, upstream_error
+from aigw_router.adapters._responses import json_object
 from aigw_router.adapters.base import (
     AdapterServices,
     ChatCall,
@@ -46,7 +47,7 @@ from aigw_router.adapters.cohere_stream import (
 )
 from aigw_runtime.clock import Clock, SystemClock
 from aigw_runtime.config import ProviderConfig
-from aigw_runtime.errors import GatewayError, UpstreamError
+from aigw_runtime.errors import GatewayError
 from aigw_runtime.secrets import resolve_secret
 
 DEFAULT_BASE_URL = "https://api.cohere.com"
@@ -74,20 +75,11 @@ class CohereAdapter(ProviderAdapter):
             headers["accept"] = "text/event-stream"
         return UpstreamRequest(url=url, headers=headers, content=orjson.dumps(body))
 
-    def _json(self, content: bytes) -> dict[str, Any]:
-        try:
-            answer = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(f"Provider {self.name} sent a response that is not JSON.") from None
-        if not isinstance(answer, dict):
-            raise UpstreamError(f"Provider {self.name} sent a response that is not a JSON object.")
-        return answer
-
     async def build_chat(self, call: ChatCall) -> UpstreamRequest:
         return self._request(self._chat_url, translate_chat_request(call, self.name), call.stream)
 
     def parse_chat(self, content: bytes, upstream_model: str) -> CompletionResult:
-        response = self._json(content)
+        response = json_object(self.name, content)
         completion = chat_completion(self.name, response, upstream_model, int(self._clock.now()))
         return CompletionResult(body=orjson.dumps(completion), usage=usage_from_cohere(response.get("usage")))
 
@@ -104,13 +96,9 @@ class CohereAdapter(ProviderAdapter):
         return embeddings_result(self.name, answers, call)
 
     def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
-        try:
-            body = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            body = None
         return upstream_error(
             self.name,
             401 if status == _INVALID_TOKEN else status,
-            error_message(body),
+            error_message(error_json(content)),
             retry_after_s=retry_after_seconds(headers),
         )

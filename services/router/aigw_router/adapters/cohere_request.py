@@ -46,8 +46,9 @@ from typing import Any
 
 import orjson
 
-from aigw_router.adapters._images import parse_data_url
-from aigw_router.adapters._params import apply_policy, refuse_value
+from aigw_router.adapters._chat_request import allowed_tool_names
+from aigw_router.adapters._images import inline_image
+from aigw_router.adapters._params import RequestFields, refuse_value
 from aigw_router.adapters.base import ChatCall
 from aigw_runtime.errors import InvalidRequestError
 from aigw_runtime.openai_chat import (
@@ -97,23 +98,17 @@ UNSUPPORTED = (
     "n", "logprobs", "top_logprobs", "logit_bias", "parallel_tool_calls", "reasoning_effort", "verbosity",
     "modalities", "audio", "prediction", "web_search_options", "functions", "function_call",
 )  # fmt: skip
-# Values that ask for nothing beyond Cohere's behaviour, so they count as absent.
-_NEUTRAL: dict[str, Any] = {
-    "n": 1,
-    "logprobs": False,
-    "parallel_tool_calls": True,
-    "modalities": ["text"],
-}
+_FIELDS = RequestFields(
+    handled=_TRANSLATED | _IGNORED | frozenset(_NATIVE_EXTRAS) | {"strict_tools"},
+    unsupported=UNSUPPORTED,
+    # Values that ask for nothing beyond Cohere's behaviour, so they count as absent.
+    neutral={"n": 1, "logprobs": False, "parallel_tool_calls": True, "modalities": ["text"]},
+)
 
 
 def _policy(request: dict[str, Any], call: ChatCall, provider: str) -> dict[str, Any]:
     """Applies the unsupported-parameter policy; returns the native extras to pass through."""
-    for name, neutral in _NEUTRAL.items():
-        if request.get(name) == neutral:
-            request.pop(name)
-    known = _TRANSLATED | _IGNORED | set(UNSUPPORTED) | set(_NATIVE_EXTRAS) | {"strict_tools"}
-    extras = [name for name in request if name not in known]
-    apply_policy(request, [*UNSUPPORTED, *extras], provider, call.policy)
+    _FIELDS.apply_policy(request, provider, call.policy)
     passed: dict[str, Any] = {}
     for name, native in _NATIVE_EXTRAS.items():
         if request.get(name) is not None:
@@ -136,10 +131,7 @@ def _is_blank(content: str | list[TextPart]) -> bool:
 
 def _image(part: ImagePart, param: str) -> dict[str, Any]:
     url = part.image_url.url
-    if parse_data_url(url, param) is None and not url.startswith(("https://", "http://")):
-        raise InvalidRequestError(
-            "An image URL must be an http(s) URL or a base64 data URL.", param=param, code="invalid_image_url"
-        )
+    inline_image(url, param)  # checked here; Cohere fetches a web URL itself
     image: dict[str, Any] = {"url": url}
     if part.image_url.detail is not None:
         image["detail"] = part.image_url.detail
@@ -250,15 +242,8 @@ def _tool_choice(request: ChatCompletionRequest, tools: list[dict[str, Any]]) ->
         _narrow(tools, {choice.function.name}, "tool_choice")
         return "REQUIRED"
     if isinstance(choice, AllowedToolsChoice):
-        allowed = choice.allowed_tools
-        listed = allowed.get("tools")
-        names = {
-            tool["function"].get("name")
-            for tool in (listed if isinstance(listed, list) else ())
-            if isinstance(tool, dict) and isinstance(tool.get("function"), dict)
-        }
-        _narrow(tools, names, "allowed_tools")
-        return "REQUIRED" if allowed.get("mode") == "required" else None
+        _narrow(tools, allowed_tool_names(choice.allowed_tools), "allowed_tools")
+        return "REQUIRED" if choice.allowed_tools.get("mode") == "required" else None
     raise refuse_value("tool_choice", "Cohere supports function tools only, not custom tools.")
 
 

@@ -33,7 +33,8 @@ import orjson
 
 from aigw_router.adapters._embeddings import embedding_list, split_inputs
 from aigw_router.adapters._errors import retry_after_seconds, upstream_error
-from aigw_router.adapters._params import apply_policy, refuse_value
+from aigw_router.adapters._params import RequestFields, apply_policy, refuse_value
+from aigw_router.adapters._responses import json_object
 from aigw_router.adapters.base import (
     AdapterServices,
     ChatCall,
@@ -72,9 +73,11 @@ _HANDLED = frozenset({
     "max_completion_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "tools",
     "tool_choice", "parallel_tool_calls", "response_format", "user", "metadata", "store", "modalities",
 })  # fmt: skip
-# Values that ask for what Gemini does anyway, so they are left out rather than refused.
-_IMPLICIT_DEFAULTS = {"logprobs": False, "parallel_tool_calls": True}
-_EMBEDDING_FIELDS = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
+# Values that ask for what Gemini does anyway are left out rather than refused.
+_FIELDS = RequestFields(handled=_HANDLED, neutral={"logprobs": False, "parallel_tool_calls": True})
+_EMBEDDING_FIELDS = RequestFields(
+    handled=frozenset({"model", "input", "encoding_format", "dimensions", "user"})
+)
 _MAX_CANDIDATES = 8
 _MAX_BATCH = 100
 _INT32 = 2**31
@@ -123,10 +126,7 @@ class GeminiAdapter(ProviderAdapter):
 
     async def build_chat(self, call: ChatCall) -> UpstreamRequest:
         raw = orjson.loads(call.body)
-        for name, value in _IMPLICIT_DEFAULTS.items():
-            if name in raw and raw[name] == value:
-                del raw[name]
-        apply_policy(raw, [name for name in raw if name not in _HANDLED], self.name, call.policy)
+        _FIELDS.apply_policy(raw, self.name, call.policy)
         if raw.get("parallel_tool_calls") is False:
             # Gemini may always answer with several calls at once.
             apply_policy(raw, ["parallel_tool_calls"], self.name, call.policy)
@@ -154,7 +154,7 @@ class GeminiAdapter(ProviderAdapter):
     def parse_chat(self, content: bytes, upstream_model: str) -> CompletionResult:
         created = int(self.clock.now())
         body, usage = completion_body(
-            self.json_object(content), provider=self.name, model=upstream_model, created=created
+            json_object(self.name, content), provider=self.name, model=upstream_model, created=created
         )
         return CompletionResult(body=body, usage=usage)
 
@@ -175,9 +175,7 @@ class GeminiAdapter(ProviderAdapter):
     def embedding_texts(self, call: EmbeddingsCall) -> tuple[list[str], int | None]:
         """The inputs (text only: Gemini cannot take token ids) and the requested dimensions."""
         request = orjson.loads(call.body)
-        apply_policy(
-            request, [name for name in request if name not in _EMBEDDING_FIELDS], self.name, call.policy
-        )
+        _EMBEDDING_FIELDS.apply_policy(request, self.name, call.policy)
         value = request.get("input")
         texts = [value] if isinstance(value, str) else value
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t for t in texts):
@@ -196,7 +194,7 @@ class GeminiAdapter(ProviderAdapter):
 
     def read_embeddings(self, answer: UpstreamAnswer) -> tuple[list[Any], int]:
         """One answer's vectors and token count."""
-        embeddings = self.json_object(answer.content).get("embeddings")
+        embeddings = json_object(self.name, answer.content).get("embeddings")
         if not isinstance(embeddings, list):
             raise UpstreamError(f"Provider {self.name} sent a response that is not a list of embeddings.")
         return [e.get("values") if isinstance(e, dict) else None for e in embeddings], 0
@@ -206,15 +204,6 @@ class GeminiAdapter(ProviderAdapter):
         return embedding_list(self.name, call, answers, limit, self.read_embeddings)
 
     # --- answers and errors ----------------------------------------------------
-
-    def json_object(self, content: bytes) -> dict[str, Any]:
-        try:
-            answer = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(f"Provider {self.name} sent a response that is not JSON.") from None
-        if not isinstance(answer, dict):
-            raise UpstreamError(f"Provider {self.name} sent a response that is not a JSON object.")
-        return answer
 
     def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
         error = google_status(content)

@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from aigw_router.adapters._chat_request import add_turn, arguments_object, text_of
 from aigw_router.adapters._images import ImageFetcher
 from aigw_router.adapters._params import refuse_value
 from aigw_runtime.config import ImageFetchConfig
@@ -48,10 +49,6 @@ SKIP_SIGNATURE = "skip_thought_signature_validator"
 _AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mp3"}
 
 
-def _text(content: str | list[TextPart]) -> str:
-    return content if isinstance(content, str) else "".join(part.text for part in content)
-
-
 def function_response(name: str, output: str) -> dict[str, Any]:
     """A tool's output as Gemini's `functionResponse`: a JSON object as is, anything else as its output."""
     try:
@@ -63,12 +60,8 @@ def function_response(name: str, output: str) -> dict[str, Any]:
 
 
 def function_call(name: str, arguments: str, param: str) -> dict[str, Any]:
-    try:
-        args = orjson.loads(arguments) if arguments.strip() else {}
-    except orjson.JSONDecodeError:
-        raise refuse_value(param, "Tool call arguments must be a JSON object.") from None
-    if not isinstance(args, dict):
-        raise refuse_value(param, "Tool call arguments must be a JSON object.")
+    # Blank arguments, not only empty ones, mean none.
+    args = arguments_object(arguments if arguments.strip() else "", param)
     return {"functionCall": {"name": name, "args": args}}
 
 
@@ -83,15 +76,7 @@ class Conversation:
 
     def add(self, role: str, parts: list[dict[str, Any]]) -> None:
         self._flush_results()
-        self._append(role, parts)
-
-    def _append(self, role: str, parts: list[dict[str, Any]]) -> None:
-        if not parts:
-            return
-        if self.contents and self.contents[-1]["role"] == role:
-            self.contents[-1]["parts"].extend(parts)
-        else:
-            self.contents.append({"role": role, "parts": parts})
+        add_turn(self.contents, role, "parts", parts)
 
     def called(self, call_id: str, name: str, position: int) -> None:
         self._calls[call_id] = (name, position)
@@ -113,7 +98,7 @@ class Conversation:
         if self._results:
             ordered = [part for _, part in sorted(self._results, key=lambda result: result[0])]
             self._results = []
-            self._append("user", ordered)
+            add_turn(self.contents, "user", "parts", ordered)
 
     def finish(self) -> list[dict[str, Any]]:
         self._flush_results()
@@ -138,10 +123,10 @@ async def conversation(
         elif isinstance(message, AssistantMessage):
             result.add("model", _model_parts(message, result, param))
         elif isinstance(message, ToolMessage):
-            result.add_result(message.tool_call_id, _text(message.content), f"{param}.tool_call_id")
+            result.add_result(message.tool_call_id, text_of(message.content), f"{param}.tool_call_id")
         elif isinstance(message, FunctionMessage):
             result.add_function_result(message.name, message.content or "")
-        elif text := _text(message.content):
+        elif text := text_of(message.content):
             result.system.append(text)
     return result
 

@@ -29,7 +29,9 @@ from typing import Any
 
 import orjson
 
-from aigw_router.adapters._errors import upstream_error
+from aigw_router.adapters._chunks import ChunkWriter, event_object, stream_broken
+from aigw_router.adapters._errors import error_json, upstream_error
+from aigw_router.adapters._responses import count_field, tool_call, usage_object
 from aigw_router.adapters.base import StreamTranslator, TokenUsage
 from aigw_runtime.errors import GatewayError, UpstreamError
 from aigw_runtime.sse import SseDecoder
@@ -50,35 +52,20 @@ def finish_reason(native: str, called: bool) -> str:
     return "tool_calls" if called else "stop"
 
 
-def _count(metadata: Mapping[str, Any], key: str) -> int:
-    value = metadata.get(key)
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
-
-
 def usage_from_gemini(metadata: Any) -> TokenUsage:
     """`usageMetadata` as TokenUsage; thoughts count as completion (and reasoning) tokens, like OpenAI's."""
     if not isinstance(metadata, Mapping):
         return TokenUsage()
-    prompt = _count(metadata, "promptTokenCount") + _count(metadata, "toolUsePromptTokenCount")
-    thoughts = _count(metadata, "thoughtsTokenCount")
-    completion = _count(metadata, "candidatesTokenCount") + thoughts
+    prompt = count_field(metadata, "promptTokenCount") + count_field(metadata, "toolUsePromptTokenCount")
+    thoughts = count_field(metadata, "thoughtsTokenCount")
+    completion = count_field(metadata, "candidatesTokenCount") + thoughts
     return TokenUsage(
         prompt_tokens=prompt,
         completion_tokens=completion,
-        total_tokens=_count(metadata, "totalTokenCount") or prompt + completion,
-        cached_tokens=_count(metadata, "cachedContentTokenCount"),
+        total_tokens=count_field(metadata, "totalTokenCount") or prompt + completion,
+        cached_tokens=count_field(metadata, "cachedContentTokenCount"),
         reasoning_tokens=thoughts,
     )
-
-
-def usage_json(usage: TokenUsage) -> dict[str, Any]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
-        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
-    }
 
 
 def new_call_id() -> str:
@@ -116,11 +103,11 @@ def candidate_output(candidate: Mapping[str, Any]) -> CandidateOutput:
             arguments = call.get("args") if isinstance(call.get("args"), Mapping) else {}
             native_id = call.get("id")
             calls.append(
-                {
-                    "id": native_id if isinstance(native_id, str) and native_id else new_call_id(),
-                    "type": "function",
-                    "function": {"name": call["name"], "arguments": orjson.dumps(arguments).decode()},
-                }
+                tool_call(
+                    native_id if isinstance(native_id, str) and native_id else new_call_id(),
+                    call["name"],
+                    orjson.dumps(arguments).decode(),
+                )
             )
     return CandidateOutput("".join(texts) if texts else None, tuple(calls))
 
@@ -177,7 +164,7 @@ def completion_body(
         "created": created,
         "model": model,
         "choices": sorted(choices, key=lambda choice: int(choice["index"])),
-        "usage": usage_json(usage),
+        "usage": usage_object(usage),
     }
     return orjson.dumps(body), usage
 
@@ -195,54 +182,31 @@ class GeminiStreamTranslator(StreamTranslator):
     def __init__(self, provider: str, *, include_usage: bool, model: str, created: int) -> None:
         self._provider = provider
         self._include_usage = include_usage
-        self._model = model
-        self._created = created
         self._decoder = SseDecoder()
         self._choices: dict[int, _ChoiceState] = {}
-        self._id: str | None = None
+        # The id is the first response's, or a fresh one.
+        self._out = ChunkWriter(None, created, model)
         self.usage: TokenUsage | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
         payloads: list[bytes] = []
         for event in self._decoder.feed(data):
-            try:
-                chunk = orjson.loads(event.data)
-            except orjson.JSONDecodeError:
-                raise UpstreamError(f"Provider {self._provider} sent a malformed stream event.") from None
-            if not isinstance(chunk, dict):
-                raise UpstreamError(f"Provider {self._provider} sent a malformed stream event.")
-            payloads.extend(self._translate(chunk))
+            payloads.extend(self._translate(event_object(self._provider, event.data)))
         return payloads
-
-    def _chunk(self, choices: list[dict[str, Any]], usage: TokenUsage | None = None) -> bytes:
-        body: dict[str, Any] = {
-            "id": self._id,
-            "object": "chat.completion.chunk",
-            "created": self._created,
-            "model": self._model,
-            "choices": choices,
-        }
-        if usage is not None:
-            body["usage"] = usage_json(usage)
-        return orjson.dumps(body)
-
-    @staticmethod
-    def _choice(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
 
     def _translate(self, chunk: dict[str, Any]) -> list[bytes]:
         if "error" in chunk:
             raise in_band_error(self._provider, chunk)
-        if self._id is None:
-            self._id = completion_id(chunk)
+        if self._out.id is None:
+            self._out.id = completion_id(chunk)
         if "usageMetadata" in chunk:
             self.usage = usage_from_gemini(chunk["usageMetadata"])
         candidates = chunk.get("candidates")
         if not isinstance(candidates, list) or not candidates:
             if _blocked(chunk) and 0 not in self._choices:
                 self._choices[0] = _ChoiceState(started=True, finished=True)
-                opening = self._choice(0, {"role": "assistant", "content": None})
-                return [self._chunk([opening]), self._chunk([self._choice(0, {}, "content_filter")])]
+                opening = self._out.delta({"role": "assistant", "content": None})
+                return [opening, self._out.delta({}, "content_filter")]
             return []
         payloads: list[bytes] = []
         for position, candidate in enumerate(candidates):
@@ -266,32 +230,26 @@ class GeminiStreamTranslator(StreamTranslator):
                     {"index": state.calls + k, **call} for k, call in enumerate(output.calls)
                 ]
                 state.calls += len(output.calls)
-            payloads.append(self._chunk([self._choice(index, delta)]))
+            payloads.append(self._out.delta(delta, index=index))
             state.started = True
         native = candidate.get("finishReason")
         if isinstance(native, str) and native:
             state.finished = True
             reason = finish_reason(native, state.calls > 0)
-            payloads.append(self._chunk([self._choice(index, {}, reason)]))
+            payloads.append(self._out.delta({}, reason, index))
         return payloads
 
     def finish(self) -> list[bytes]:
         if not self._choices or not all(state.finished for state in self._choices.values()):
-            raise UpstreamError(
-                f"Provider {self._provider} ended the stream before it was complete.",
-                code="upstream_stream_broken",
-            )
+            raise stream_broken(self._provider)
         if not self._include_usage:
             return []
-        return [self._chunk([], self.usage or TokenUsage())]
+        return [self._out.usage(self.usage)]
 
 
 def google_status(content: bytes) -> dict[str, Any]:
     """The `google.rpc.Status` inside an error body (`{"error": {...}}`, or a one-element list of it)."""
-    try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return {}
+    body = error_json(content)
     if isinstance(body, list) and body:
         body = body[0]
     error = body.get("error") if isinstance(body, dict) else None

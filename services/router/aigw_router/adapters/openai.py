@@ -18,7 +18,9 @@ from typing import Any
 
 import orjson
 
-from aigw_router.adapters._errors import retry_after_seconds, upstream_error
+from aigw_router.adapters._chunks import malformed_event, stream_broken
+from aigw_router.adapters._errors import error_json, retry_after_seconds, upstream_error
+from aigw_router.adapters._responses import json_object
 from aigw_router.adapters.base import (
     AdapterServices,
     ChatCall,
@@ -60,10 +62,7 @@ def usage_from_openai(usage: Any) -> TokenUsage:
 
 
 def _error_message(content: bytes) -> tuple[str | None, str | None]:
-    try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return None, None
+    body = error_json(content)
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         message = error.get("message")
@@ -106,9 +105,9 @@ class OpenAIStreamTranslator(StreamTranslator):
         try:
             chunk = orjson.loads(payload)
         except orjson.JSONDecodeError:
-            raise UpstreamError(f"Provider {self._provider} sent a malformed stream event.") from None
+            raise malformed_event(self._provider) from None
         if not isinstance(chunk, dict):
-            raise UpstreamError(f"Provider {self._provider} sent a malformed stream event.")
+            raise malformed_event(self._provider)
         if "error" in chunk:
             error = chunk["error"]
             message = error.get("message") if isinstance(error, dict) else str(error)
@@ -124,10 +123,7 @@ class OpenAIStreamTranslator(StreamTranslator):
 
     def finish(self) -> list[bytes]:
         if not self._done:
-            raise UpstreamError(
-                f"Provider {self._provider} ended the stream before it was complete.",
-                code="upstream_stream_broken",
-            )
+            raise stream_broken(self._provider)
         return []
 
 
@@ -171,7 +167,7 @@ class OpenAIAdapter(ProviderAdapter):
         return UpstreamRequest(url=self._chat_url, headers=headers, content=orjson.dumps(request))
 
     def parse_chat(self, content: bytes, upstream_model: str) -> CompletionResult:
-        answer = self._json(content)
+        answer = json_object(self.name, content)
         if not isinstance(answer.get("choices"), list):
             raise UpstreamError(f"Provider {self.name} sent a response that is not a chat completion.")
         return CompletionResult(body=content, usage=usage_from_openai(answer.get("usage")))
@@ -189,7 +185,7 @@ class OpenAIAdapter(ProviderAdapter):
     def parse_embeddings(self, answers: Sequence[UpstreamAnswer], call: EmbeddingsCall) -> CompletionResult:
         (only,) = answers  # split_embeddings keeps the call whole
         content = only.content
-        answer = self._json(content)
+        answer = json_object(self.name, content)
         data = answer.get("data")
         if not isinstance(data, list):
             raise UpstreamError(f"Provider {self.name} sent a response that is not an embedding list.")
@@ -203,15 +199,6 @@ class OpenAIAdapter(ProviderAdapter):
         if sorted(i for i in indexes if isinstance(i, int)) != list(range(len(data))):
             raise UpstreamError(f"Provider {self.name} sent embeddings without the indexes 0..n-1.")
         return sorted(data, key=lambda item: item["index"])
-
-    def _json(self, content: bytes) -> dict[str, Any]:
-        try:
-            answer = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(f"Provider {self.name} sent a response that is not JSON.") from None
-        if not isinstance(answer, dict):
-            raise UpstreamError(f"Provider {self.name} sent a response that is not a JSON object.")
-        return answer
 
     def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
         message, param = _error_message(content)

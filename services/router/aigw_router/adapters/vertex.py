@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from aigw_router.adapters._embeddings import token_count
+from aigw_router.adapters._responses import json_object
 from aigw_router.adapters.base import EmbeddingsCall, UpstreamAnswer, UpstreamRequest
 from aigw_router.adapters.gemini import GeminiAdapter
 from aigw_router.adapters.vertex_auth import ServiceAccountTokens, parse_service_account
@@ -97,7 +98,7 @@ class VertexAdapter(GeminiAdapter):
         return await self._request(self.model_url(call.upstream_model, "predict"), body)
 
     def read_embeddings(self, answer: UpstreamAnswer) -> tuple[list[Any], int]:
-        predictions = self.json_object(answer.content).get("predictions")
+        predictions = json_object(self.name, answer.content).get("predictions")
         if not isinstance(predictions, list):
             raise UpstreamError(f"Provider {self.name} sent a response that is not a list of predictions.")
         vectors: list[Any] = []
