@@ -315,6 +315,17 @@ async def test_allowed_tools_declare_only_the_allowed_functions() -> None:
     assert sent["toolConfig"] == {"functionCallingConfig": {"mode": "ANY"}}
 
 
+async def test_allowed_tools_entries_that_name_no_function_are_skipped_not_a_crash() -> None:
+    choice = {
+        "type": "allowed_tools",
+        "allowed_tools": {"mode": "auto", "tools": [{"function": 3}, "get_time", {"type": "function"}]},
+    }
+
+    error = await _refusal(_chat(tools=[WEATHER, TIME], tool_choice=choice))
+
+    assert error.status == 400 and error.param == "tool_choice"
+
+
 async def test_a_custom_tool_is_a_400() -> None:
     error = await _refusal(_chat(tools=[{"type": "custom", "custom": {"name": "grammar"}}]))
     assert error.status == 400 and error.param == "tools[0]"

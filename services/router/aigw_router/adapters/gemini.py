@@ -31,6 +31,7 @@ from urllib.parse import quote
 import msgspec
 import orjson
 
+from aigw_router.adapters._chat_request import allowed_tool_names
 from aigw_router.adapters._embeddings import embedding_list, split_inputs
 from aigw_router.adapters._errors import retry_after_seconds, upstream_error
 from aigw_router.adapters._params import RequestFields, apply_policy, refuse_value
@@ -249,8 +250,7 @@ def _tools(request: ChatCompletionRequest) -> tuple[list[dict[str, Any]], dict[s
     elif isinstance(choice, NamedToolChoice):
         mode, allowed = "ANY", [choice.function.name]
     elif isinstance(choice, AllowedToolsChoice):
-        named = choice.allowed_tools.get("tools")
-        names = {t.get("function", {}).get("name") for t in named if isinstance(t, dict)} if named else set()
+        names = allowed_tool_names(choice.allowed_tools)
         declarations = [d for d in declarations if d["name"] in names]
         if not declarations:
             raise refuse_value("tool_choice", "allowed_tools names none of the request's function tools.")
