@@ -1,9 +1,12 @@
-"""Requests the provider end-to-end tests share: two function tools and a tiny PNG, and a stream reader."""
+"""Requests the provider end-to-end tests share: two function tools and a tiny PNG, and stream readers."""
 
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
+
+import httpx
 
 PNG_BASE64 = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -50,3 +53,17 @@ def streamed_tool_calls(stream: Any) -> tuple[dict[int, dict[str, str]], str | N
                 if delta.function and delta.function.arguments:
                     slot["arguments"] += delta.function.arguments
     return calls, finish, content
+
+
+def stream_chat_events(v1: str, key: str, model: str) -> tuple[int, list[dict[str, Any]], str]:
+    """A chat streamed over plain HTTP: the status, each `data:` event's JSON but `[DONE]`, and the raw body."""
+    with httpx.stream(
+        "POST",
+        f"{v1}/chat/completions",
+        headers={"authorization": f"Bearer {key}"},
+        json={"model": model, "messages": [{"role": "user", "content": "a b c d e f"}], "stream": True},
+        timeout=20,
+    ) as response:
+        body = response.read().decode()
+    events = [json.loads(e.removeprefix("data: ")) for e in body.split("\n\n") if e and e != "data: [DONE]"]
+    return response.status_code, events, body

@@ -355,3 +355,24 @@ def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
     ]
     assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
     assert "[DONE]" not in body
+
+
+def test_an_overloaded_error_event_midway_ends_the_stream_with_an_overloaded_error_event_not_done(
+    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+) -> None:
+    # Anthropic fails a started stream with `event: error` carrying an overloaded_error.
+    suite_fake.knobs(model="claude-faulty", fault="stream_error", drop_after_chunks=5)
+
+    status, body = _raw_stream(
+        suite_gateway, key, model="claude-faulty", messages=[{"role": "user", "content": "a b c d e f"}]
+    )
+
+    assert status == 200
+    events = [json.loads(e.removeprefix("data: ")) for e in body.split("\n\n") if e and e != "data: [DONE]"]
+    # message_start, block start, ping, two text deltas: the role chunk and two tokens, then the error.
+    assert [e["choices"][0]["delta"].get("content") for e in events[:-1]] == ["", "Echo:", " a"]
+    assert set(events[-1]) == {"error"}
+    assert (
+        events[-1]["error"]["code"] == "upstream_overloaded" and events[-1]["error"]["type"] == "server_error"
+    )
+    assert "[DONE]" not in body

@@ -358,6 +358,48 @@ def test_a_stream_that_drops_midway_ends_with_an_error_event(
     assert _error(failed)["type"] == "api_error"
 
 
+@pytest.mark.parametrize(
+    ("model", "error_type", "texts"),
+    [
+        # Claude's own `event: error` (overloaded_error) after message_start, a block start, a ping and
+        # one text delta, is Anthropic's overload.
+        ("claude-faulty", "overloaded_error", ["Echo:"]),
+        # OpenAI's in-band `data: {"error": {"type": "server_error"}}` after the role chunk and three
+        # tokens is a failed upstream: an api_error.
+        ("gpt-faulty", "api_error", ["Echo:", " hello", " there"]),
+    ],
+)
+def test_an_in_band_error_midway_ends_the_stream_with_an_error_event_not_message_stop(
+    suite_gateway: Gateway,
+    suite_fake: FakeProvider,
+    key: str,
+    client: anthropic.Anthropic,
+    model: str,
+    error_type: str,
+    texts: list[str],
+) -> None:
+    suite_fake.knobs(model=model, fault="stream_error", drop_after_chunks=4)
+    body = {"model": model, "max_tokens": 50, "messages": HELLO, "stream": True}
+
+    response = httpx.post(f"{suite_gateway.v1}/messages", json=body, headers={"x-api-key": key})
+    received: list[str] = []
+    with pytest.raises(anthropic.APIStatusError) as failed:
+        for event in client.messages.create(model=model, max_tokens=50, messages=HELLO, stream=True):
+            if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                received.append(event.delta.text)
+
+    assert response.status_code == 200
+    frames = response.text.strip().split("\n\n")
+    assert frames[0].startswith("event: message_start\n")
+    assert "event: message_stop" not in response.text
+    name, data = frames[-1].split("\n", 1)
+    assert name == "event: error"
+    error = orjson.loads(data.removeprefix("data: "))
+    assert error["type"] == "error" and error["error"]["type"] == error_type
+    assert _error(failed)["type"] == error_type
+    assert received == texts
+
+
 # --- metering and cache ---------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionChunk
 
-from chat_samples import CLOCK, PNG_DATA_URL, WEATHER
+from chat_samples import CLOCK, PNG_DATA_URL, WEATHER, stream_chat_events
 from harness import FAKE_KEY, FakeProvider, Gateway
 
 TENANT = "aigw-test-tenant"
@@ -319,4 +319,20 @@ def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
     assert len(events) == 3
     assert all('"prompt_filter_results"' not in e or '"chatcmpl-' in e for e in events)
     assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
+    assert "[DONE]" not in body
+
+
+def test_an_in_band_error_midway_ends_the_stream_with_the_mapped_error_event_not_done(
+    suite_gateway: Gateway, suite_fake: FakeProvider, key: str
+) -> None:
+    # Azure fails a started stream as OpenAI does: `data: {"error": {...}}` (a server_error), no [DONE].
+    # The fake's first frame is the prompt-filter chunk, which the client never sees.
+    suite_fake.knobs(model="gpt-4o-faulty", fault="stream_error", drop_after_chunks=3)
+
+    status, events, body = stream_chat_events(suite_gateway.v1, key, "azure-faulty")
+
+    assert status == 200
+    assert [e["choices"][0]["delta"].get("content") for e in events[:2]] == ["", "Echo:"]
+    assert len(events) == 3 and set(events[-1]) == {"error"}
+    assert events[-1]["error"]["code"] == "upstream_error" and events[-1]["error"]["type"] == "server_error"
     assert "[DONE]" not in body

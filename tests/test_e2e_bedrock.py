@@ -18,7 +18,7 @@ import httpx
 import openai
 import pytest
 
-from chat_samples import CLOCK, WEATHER
+from chat_samples import CLOCK, WEATHER, stream_chat_events
 from harness import FAKE_KEY, FakeProvider, Gateway
 
 KEY_ID = "AKIDE2EBEDROCK000001"
@@ -290,4 +290,20 @@ def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
     events = [event for event in body.split("\n\n") if event]
     assert len(events) == 4 and '"content":"Echo:"' in events[1]
     assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
+    assert "[DONE]" not in body
+
+
+def test_a_throttling_exception_midway_ends_the_stream_with_a_rate_limit_error_event_not_done(
+    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+) -> None:
+    # ConverseStream fails in band with an exception message (`:exception-type` throttlingException).
+    suite_fake.knobs(model=FAULTY, fault="stream_error", drop_after_chunks=3)
+
+    status, events, body = stream_chat_events(suite_gateway.v1, key, "faulty")
+
+    assert status == 200
+    # messageStart and two text deltas: the role chunk and two tokens, then the error.
+    assert [e["choices"][0]["delta"].get("content") for e in events[:3]] == ["", "Echo:", " a"]
+    assert len(events) == 4 and set(events[-1]) == {"error"}
+    assert events[-1]["error"]["code"] == "upstream_rate_limited"
     assert "[DONE]" not in body

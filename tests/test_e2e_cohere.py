@@ -16,7 +16,7 @@ import httpx
 import openai
 import pytest
 
-from chat_samples import CLOCK, PNG_DATA_URL, WEATHER, streamed_tool_calls
+from chat_samples import CLOCK, PNG_DATA_URL, WEATHER, stream_chat_events, streamed_tool_calls
 from harness import FAKE_KEY, FakeProvider, Gateway
 
 SUITE_CONFIG = """\
@@ -243,4 +243,20 @@ def test_a_stream_dropped_midway_ends_with_an_error_event_not_done(
     events = [event for event in body.split("\n\n") if event]
     assert '"content":"Echo:"' in events[1]
     assert '"error"' in events[-1] and "upstream_disconnected" in events[-1]
+    assert "[DONE]" not in body
+
+
+def test_a_generation_that_fails_midway_ends_the_stream_with_an_error_event_not_done(
+    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+) -> None:
+    # Cohere's stream has no error event: a failed generation ends with message-end, finish_reason ERROR.
+    suite_fake.knobs(model="command-faulty", fault="stream_error", drop_after_chunks=4)
+
+    status, events, body = stream_chat_events(suite_gateway.v1, key, "command-faulty")
+
+    assert status == 200
+    # message-start, content-start and two content deltas: the role chunk and two tokens, then the error.
+    assert [e["choices"][0]["delta"].get("content") for e in events[:3]] == ["", "Echo:", " a"]
+    assert len(events) == 4 and set(events[-1]) == {"error"}
+    assert events[-1]["error"]["code"] == "upstream_error" and events[-1]["error"]["type"] == "server_error"
     assert "[DONE]" not in body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from chat_samples import stream_chat_events
 from harness import Gateway
 
 
@@ -82,6 +83,21 @@ def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(gateway: 
     events = [e for e in body.split("\n\n") if e]
     assert len(events) == 3
     assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
+    assert "[DONE]" not in body
+
+
+def test_an_in_band_error_midway_ends_the_stream_with_the_mapped_error_event_not_done(
+    gateway: Gateway, key: str
+) -> None:
+    # OpenAI's own failure inside a stream: `data: {"error": {"type": "server_error", ...}}`, no [DONE].
+    gateway.fake.knobs(model="faulty-model", fault="stream_error", drop_after_chunks=2)
+
+    status, events, body = stream_chat_events(gateway.v1, key, "faulty")
+
+    assert status == 200
+    assert [e["choices"][0]["delta"].get("content") for e in events[:2]] == ["", "Echo:"]
+    assert len(events) == 3 and set(events[-1]) == {"error"}
+    assert events[-1]["error"]["code"] == "upstream_error" and events[-1]["error"]["type"] == "server_error"
     assert "[DONE]" not in body
 
 

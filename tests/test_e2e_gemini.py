@@ -22,7 +22,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chat_samples import CLOCK, PNG_BYTES
+from chat_samples import CLOCK, PNG_BYTES, stream_chat_events
 from harness import FAKE_KEY, FakeProvider, Gateway
 
 PROJECT = "aigw-test"
@@ -474,4 +474,21 @@ def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
     events = [e for e in body.split("\n\n") if e]
     assert len(events) == 3
     assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
+    assert "[DONE]" not in body
+
+
+@pytest.mark.parametrize(
+    ("model", "upstream"), [("gemini-faulty", "gemini-faulty"), ("vertex-faulty", "vertex-faulty")]
+)
+def test_an_unavailable_status_midway_ends_the_stream_with_an_overloaded_error_event_not_done(
+    suite_gateway: Gateway, key: str, suite_fake: FakeProvider, model: str, upstream: str
+) -> None:
+    # Google fails a started stream with its Status envelope as an SSE event: 503 UNAVAILABLE.
+    suite_fake.knobs(model=upstream, fault="stream_error", drop_after_chunks=2)
+
+    status, events, body = stream_chat_events(suite_gateway.v1, key, model)
+
+    assert status == 200
+    assert "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1]) == "Echo: a"
+    assert set(events[-1]) == {"error"} and events[-1]["error"]["code"] == "upstream_overloaded"
     assert "[DONE]" not in body

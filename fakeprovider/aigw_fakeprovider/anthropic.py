@@ -8,7 +8,9 @@ see `anthropic_request.py`). Bodies are validated strictly (see
 `anthropic_request.py` and `anthropic_messages.py`), answered
 deterministically (see `answers.py`) and delivered under the request's knobs
 and faults (see `delivery.py`): fault 429 is a `rate_limit_error` with
-`retry-after`, 500 an `api_error`, 503 Anthropic's 529 `overloaded_error`.
+`retry-after`, 500 an `api_error`, 503 Anthropic's 529 `overloaded_error`;
+`stream_error` fails a started stream with an `event: error` holding that
+`overloaded_error` (and fails a request that does not stream with the 529).
 Errors use Anthropic's envelope `{"type": "error", "error": {"type",
 "message"}, "request_id"}`. Any model name is accepted.
 """
@@ -28,7 +30,13 @@ from aigw_fakeprovider.anthropic_request import (
     parse_json_object,
     parse_messages_request,
 )
-from aigw_fakeprovider.anthropic_response import MessageEnvelope, error_body, message_body, stream_frames
+from aigw_fakeprovider.anthropic_response import (
+    MessageEnvelope,
+    error_body,
+    error_event,
+    message_body,
+    stream_frames,
+)
 from aigw_fakeprovider.app import Route
 from aigw_fakeprovider.delivery import JsonResponse, Response, answer_json, answer_stream, deliver
 from aigw_fakeprovider.errors import ProviderError, retry_after
@@ -122,12 +130,22 @@ def _answer(messages: MessagesRequest, plan: RequestPlan) -> Response:
     envelope = MessageEnvelope(id=f"msg_{uuid.uuid4().hex[:24]}", model=messages.model)
     headers = [("request-id", _request_id())]
     if messages.stream:
-        return answer_stream(plan, stream_frames(result, envelope), headers=headers)
+        return answer_stream(
+            plan,
+            stream_frames(result, envelope),
+            headers=headers,
+            in_band_error=partial(_in_band_error, plan),
+        )
     return answer_json(plan, message_body(result, envelope), headers)
 
 
+def _in_band_error(plan: RequestPlan, sent: int) -> bytes:
+    """How Anthropic fails a stream it started: an `error` event, and no `message_stop`."""
+    return error_event(_fault_error(plan, FaultKind.STREAM_ERROR))
+
+
 def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:
-    """Anthropic's answer for an injected error-status fault."""
+    """Anthropic's answer for an injected error-status fault; `stream_error` is the overload."""
     if fault is FaultKind.RATE_LIMITED:
         return ProviderError(
             429,
@@ -135,6 +153,6 @@ def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:
             error_type="rate_limit_error",
             retry_after_s=plan.knobs.retry_after,
         )
-    if fault is FaultKind.OVERLOADED:
+    if fault in (FaultKind.OVERLOADED, FaultKind.STREAM_ERROR):
         return ProviderError(OVERLOADED_STATUS, "Overloaded", error_type="overloaded_error")
     return ProviderError(500, "Internal server error", error_type="api_error")

@@ -7,7 +7,9 @@ input usage), a `ping` after the first block starts, each block as
 `content_block_start`, deltas (`text_delta` per token; `input_json_delta`
 starting with an empty fragment, then argument fragments) and
 `content_block_stop`, then `message_delta` (stop reason, cumulative usage)
-and `message_stop`. There is no `[DONE]`.
+and `message_stop`. There is no `[DONE]`. A stream that fails after it started
+ends with an `error` event carrying the error envelope's `type` and `error`
+(docs.claude.com, streaming, "Error events"; the SDK raises on it).
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ def error_body(error: ProviderError, request_id: str) -> dict[str, Any]:
         "error": {"type": error.error_type, "message": error.message},
         "request_id": request_id,
     }
+
+
+def error_event(error: ProviderError) -> bytes:
+    """The `error` event that ends a stream which failed after it started."""
+    body = {"type": "error", "error": {"type": error.error_type, "message": error.message}}
+    return _event("error", body).data
 
 
 def tool_use_id(call: ToolCall) -> str:

@@ -16,7 +16,8 @@ protocol's rules, answered by `answers.py`, annotated and filtered as
 `azure_filter.py` describes, and delivered under the knobs and faults of the
 deployment (`delivery.py`): fault 429 is Azure's rate-limit error with
 `retry-after` and `retry-after-ms`, 503 its "ServiceUnavailable", 500 the
-model service's server error.
+model service's server error; `stream_error` fails a started stream with that
+server error in a `data:` event, as OpenAI does, and no `[DONE]`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ import math
 import uuid
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 from urllib.parse import parse_qs
+
+import orjson
 
 from aigw_fakeprovider._http import Request
 from aigw_fakeprovider.answers import answer
@@ -93,8 +97,7 @@ class AzureOpenAIProtocol:
 
     def error_response(self, error: ProviderError) -> Response:
         headers = [("apim-request-id", str(uuid.uuid4())), *retry_headers(error)]
-        body = error.body() if isinstance(error, AzureError) else error_body(error)
-        return JsonResponse(error.status, body, headers=headers)
+        return JsonResponse(error.status, _error_json(error), headers=headers)
 
     def unknown_route(self, request: Request, allowed_methods: Sequence[str]) -> ProviderError:
         if allowed_methods:
@@ -155,17 +158,23 @@ class AzureOpenAIProtocol:
             plan,
             streaming=chat.stream,
             fault_error=partial(_fault_error, plan, _CHAT_OPERATION, version),
-            answer=partial(self._chat_answer, chat, plan, verdict.completion),
+            answer=partial(self._chat_answer, chat, plan, version, verdict.completion),
         )
 
-    def _chat_answer(self, chat: ChatRequest, plan: RequestPlan, filtered: str | None) -> Response:
+    def _chat_answer(
+        self, chat: ChatRequest, plan: RequestPlan, version: str, filtered: str | None
+    ) -> Response:
         result, cut = filtered_answer(answer(chat.prompt), filtered)
         envelope = new_envelope(chat.model, self._clock.now())
         headers = [("apim-request-id", str(uuid.uuid4()))]
         if chat.stream:
             frames = stream_frames(result, envelope, include_usage=chat.include_usage)
             return answer_stream(
-                plan, annotate_frames(frames, cut, filtered), headers=headers, terminator=DONE
+                plan,
+                annotate_frames(frames, cut, filtered),
+                headers=headers,
+                terminator=DONE,
+                in_band_error=partial(_in_band_error, plan, version),
             )
         body = annotate_completion(completion_body(result, envelope), cut, filtered)
         return answer_json(plan, body, headers)
@@ -193,8 +202,18 @@ class AzureOpenAIProtocol:
         )
 
 
+def _error_json(error: ProviderError) -> dict[str, Any]:
+    return error.body() if isinstance(error, AzureError) else error_body(error)
+
+
+def _in_band_error(plan: RequestPlan, version: str, sent: int) -> bytes:
+    """How Azure OpenAI fails a stream it started: OpenAI's `data:` event with the error object."""
+    error = _fault_error(plan, _CHAT_OPERATION, version, FaultKind.STREAM_ERROR)
+    return b"data: " + orjson.dumps(_error_json(error)) + b"\n\n"
+
+
 def _fault_error(plan: RequestPlan, operation: str, version: str, fault: FaultKind) -> ProviderError:
-    """Azure's answer for an injected error-status fault."""
+    """Azure's answer for an injected error-status fault; `stream_error` is the 500 server error."""
     if fault is FaultKind.RATE_LIMITED:
         wait = math.ceil(plan.knobs.retry_after)
         return service_error(

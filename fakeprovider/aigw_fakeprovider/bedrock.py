@@ -1,6 +1,7 @@
 """Amazon Bedrock Runtime's wire protocol: Converse, ConverseStream, and InvokeModel for embeddings.
 
-`POST /model/{modelId}/converse`, `/converse-stream` and `/invoke`, where the
+`POST /model/{modelId}/converse`, `/converse-stream`, `/count-tokens` (see
+`bedrock_count.py`) and `/invoke`, where the
 model id is one path segment as it arrived (`%2F` inside an ARN stays part of
 the id; a bare `/` makes another path, which Bedrock does not serve).
 
@@ -18,7 +19,11 @@ Errors are AWS's: `{"message": ...}` with the kind in `x-amzn-errortype`
 (`ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/`
 for the service's own exceptions). Fault 429 is a `ThrottlingException`
 (with `retry-after`, the knob's value), 500 an `InternalServerException`, 503
-a `ServiceUnavailableException`.
+a `ServiceUnavailableException`. `stream_error` fails a started ConverseStream
+with a `throttlingException` exception message, the in-stream failure
+ConverseStream clients commonly see ("An error occurred (ThrottlingException)
+when calling the ConverseStream operation", raised while iterating the
+stream); a request that does not stream gets the 429.
 """
 
 from __future__ import annotations
@@ -36,8 +41,9 @@ from aigw_fakeprovider._http import Request
 from aigw_fakeprovider.answers import answer
 from aigw_fakeprovider.app import Route
 from aigw_fakeprovider.bedrock_converse import ConverseRequest, parse_converse
+from aigw_fakeprovider.bedrock_count import count_tokens_body
 from aigw_fakeprovider.bedrock_invoke import Embedded, embed
-from aigw_fakeprovider.bedrock_response import converse_body, stream_frames
+from aigw_fakeprovider.bedrock_response import converse_body, exception_event, stream_frames
 from aigw_fakeprovider.bedrock_shapes import OperationInput, load_service_model, validation_error
 from aigw_fakeprovider.bedrock_sigv4 import AwsCredentials, SigV4Verifier
 from aigw_fakeprovider.delivery import JsonResponse, Response, answer_json, answer_stream, deliver
@@ -56,7 +62,7 @@ _MODELED = frozenset(
         "ServiceUnavailableException", "ThrottlingException", "ValidationException",
     }
 )  # fmt: skip
-_RAW_PATH = re.compile(r"/model/(?P<model>[^/]+)/(?:converse|converse-stream|invoke)")
+_RAW_PATH = re.compile(r"/model/(?P<model>[^/]+)/(?:converse|converse-stream|invoke|count-tokens)")
 _BAD_API_KEY = "Authentication failed: Please make sure your API Key is valid."
 
 
@@ -101,6 +107,7 @@ class BedrockProtocol:
             "converse": OperationInput(model, "Converse"),
             "converse-stream": OperationInput(model, "ConverseStream"),
             "invoke": OperationInput(model, "InvokeModel"),
+            "count-tokens": OperationInput(model, "CountTokens"),
         }
 
     def routes(self) -> Sequence[Route]:
@@ -108,6 +115,7 @@ class BedrockProtocol:
             _ModelRoute("POST", "/model/{modelId}/converse", partial(self._converse, stream=False)),
             _ModelRoute("POST", "/model/{modelId}/converse-stream", partial(self._converse, stream=True)),
             _ModelRoute("POST", "/model/{modelId}/invoke", self._invoke),
+            _ModelRoute("POST", "/model/{modelId}/count-tokens", self._count_tokens),
         )
 
     def error_response(self, error: ProviderError) -> Response:
@@ -155,6 +163,18 @@ class BedrockProtocol:
             answer=partial(_converse_answer, converse, plan, stream),
         )
 
+    async def _count_tokens(self, request: Request) -> Response:
+        model = self._admit(request, "count-tokens")
+        counted = count_tokens_body(_json_body(request.body), model, self._inputs["count-tokens"])
+        plan = self._planner.plan(model)
+        headers = [("x-amzn-requestid", _request_id())]
+        return deliver(
+            plan,
+            streaming=False,
+            fault_error=partial(_fault_error, plan),
+            answer=lambda: answer_json(plan, counted, headers),
+        )
+
     async def _invoke(self, request: Request) -> Response:
         model = self._admit(request, "invoke")
         embedded = embed(model, _json_body(request.body))
@@ -180,7 +200,11 @@ def _converse_answer(converse: ConverseRequest, plan: RequestPlan, stream: bool)
     headers = [("x-amzn-requestid", _request_id())]
     if stream:
         return answer_stream(
-            plan, stream_frames(result, latency_ms), headers=headers, content_type=EVENT_STREAM
+            plan,
+            stream_frames(result, latency_ms),
+            headers=headers,
+            content_type=EVENT_STREAM,
+            in_band_error=partial(_in_band_error, plan),
         )
     return answer_json(plan, converse_body(result, latency_ms), headers)
 
@@ -193,9 +217,14 @@ def _invoke_answer(embedded: Embedded, plan: RequestPlan) -> Response:
     return answer_json(plan, embedded.body, headers)
 
 
+def _in_band_error(plan: RequestPlan, sent: int) -> bytes:
+    """How Bedrock fails a stream it started: an exception message, after which nothing follows."""
+    return exception_event(_fault_error(plan, FaultKind.STREAM_ERROR))
+
+
 def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:
-    """Bedrock's answer for an injected error-status fault."""
-    if fault is FaultKind.RATE_LIMITED:
+    """Bedrock's answer for an injected error-status fault; `stream_error` is the throttling."""
+    if fault in (FaultKind.RATE_LIMITED, FaultKind.STREAM_ERROR):
         return ProviderError(
             429,
             "Too many requests, please wait before trying again.",

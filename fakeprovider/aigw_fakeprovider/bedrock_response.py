@@ -7,7 +7,10 @@ metrics}`; content holds a `text` block or `toolUse` blocks (ids
 per token and a `contentBlockStop` (Bedrock sends no start for a text
 block); for each tool call, `contentBlockStart` with its id and name, its
 input JSON in `contentBlockDelta` fragments and `contentBlockStop`; then
-`messageStop` with the stop reason and `metadata` with usage and metrics.
+`messageStop` with the stop reason and `metadata` with usage and metrics. A
+stream that fails after it started ends with an exception message instead
+(`:message-type` exception), named as the ConverseStreamOutput member of the
+error's shape (`throttlingException` for a ThrottlingException).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import json
 from typing import Any
 
 from aigw_fakeprovider.answers import Answer, Completion, StopReason, ToolCall, split_tokens
-from aigw_fakeprovider.bedrock_eventstream import event_frame
+from aigw_fakeprovider.bedrock_eventstream import event_frame, exception_frame
 from aigw_fakeprovider.delivery import Frame
+from aigw_fakeprovider.errors import ProviderError
 
 STOP_REASONS = {
     StopReason.END: "end_turn",
@@ -58,6 +62,11 @@ def converse_body(answer: Answer, latency_ms: int) -> dict[str, Any]:
         "usage": _usage(answer),
         "metrics": {"latencyMs": latency_ms},
     }
+
+
+def exception_event(error: ProviderError) -> bytes:
+    """The exception message that ends a stream which failed after it started."""
+    return exception_frame(error.error_type[:1].lower() + error.error_type[1:], error.message)
 
 
 def _frame(event_type: str, payload: dict[str, Any], *, token: bool = False) -> Frame:

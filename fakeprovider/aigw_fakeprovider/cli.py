@@ -55,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
         "--retry-after", type=float, default=defaults.retry_after, help="Retry-After seconds on 429"
     )
     parser.add_argument(
-        "--drop-after-chunks", type=int, default=defaults.drop_after_chunks, help="chunks sent before a drop"
+        "--drop-after-chunks",
+        type=int,
+        default=defaults.drop_after_chunks,
+        help="chunks a stream sends before a drop or a stream_error",
     )
     aws = ServerSettings()
     parser.add_argument(

@@ -6,7 +6,10 @@ non-empty key when none is configured). Bodies are validated strictly (see
 any other invalid body a 400), answered deterministically (see `answers.py`
 and `cohere_response.py`) and delivered under the request's knobs and faults
 (see `delivery.py`): fault 429 carries `retry-after`, 503 is Cohere's
-service-unavailable answer. Errors use Cohere's envelope `{"id", "message"}`.
+service-unavailable answer; `stream_error` ends a started stream with a
+`message-end` whose finish reason is `ERROR` (Cohere's stream has no error
+event), carrying the 500's message. Errors use Cohere's envelope `{"id",
+"message"}`.
 Any model name is accepted.
 """
 
@@ -26,7 +29,13 @@ from aigw_fakeprovider.cohere_request import (
     parse_embed_request,
     parse_json_object,
 )
-from aigw_fakeprovider.cohere_response import chat_body, embed_body, error_body, stream_frames
+from aigw_fakeprovider.cohere_response import (
+    chat_body,
+    embed_body,
+    error_body,
+    failed_end_event,
+    stream_frames,
+)
 from aigw_fakeprovider.delivery import JsonResponse, Response, answer_json, answer_stream, deliver
 from aigw_fakeprovider.errors import ProviderError, retry_after
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
@@ -99,7 +108,12 @@ def _chat_answer(chat: ChatRequest, plan: RequestPlan) -> Response:
     result = answer(chat.prompt)
     headers = [("x-request-id", _id())]
     if chat.stream:
-        return answer_stream(plan, stream_frames(result, _id()), headers=headers)
+        return answer_stream(
+            plan,
+            stream_frames(result, _id()),
+            headers=headers,
+            in_band_error=partial(_in_band_error, plan),
+        )
     return answer_json(plan, chat_body(result, _id()), headers)
 
 
@@ -108,8 +122,13 @@ def _embed_answer(embed: EmbedRequest, plan: RequestPlan) -> Response:
     return answer_json(plan, body, [("x-request-id", _id())])
 
 
+def _in_band_error(plan: RequestPlan, sent: int) -> bytes:
+    """How Cohere fails a stream it started: a `message-end` with finish reason `ERROR`."""
+    return failed_end_event(_fault_error(plan, FaultKind.STREAM_ERROR))
+
+
 def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:
-    """Cohere's answer for an injected error-status fault."""
+    """Cohere's answer for an injected error-status fault; `stream_error` is the 500 internal error."""
     if fault is FaultKind.RATE_LIMITED:
         return ProviderError(
             429, _RATE_LIMITED, error_type="too_many_requests", retry_after_s=plan.knobs.retry_after

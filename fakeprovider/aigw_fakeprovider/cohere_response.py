@@ -11,6 +11,13 @@ calls as one `tool-plan-delta` per token of the plan, then per call
 `tool-call-start`, one `tool-call-delta` per argument token and
 `tool-call-end`; last `message-end` with the finish reason and usage. There
 is no `[DONE]`.
+
+Cohere's v2 stream has no error event (the SDK's `StreamedChatResponseV2`
+union holds only the events above, citations, and `message-end`). A
+generation that fails after the stream started ends with `message-end`
+whose delta says so: `finish_reason` `ERROR` and `error`, "an error message
+if an error occurred during the generation" (the API definition's
+`ChatMessageEndEvent`), without usage.
 """
 
 from __future__ import annotations
@@ -83,6 +90,11 @@ def chat_body(answer: Answer, response_id: str) -> dict[str, Any]:
 def _event(body: dict[str, Any], *, token: bool = False) -> Frame:
     name = str(body["type"]).encode()
     return Frame(b"event: " + name + b"\ndata: " + orjson.dumps(body) + b"\n\n", token)
+
+
+def failed_end_event(error: ProviderError) -> bytes:
+    """The `message-end` of a generation that failed after its stream started."""
+    return _event({"type": "message-end", "delta": {"error": error.message, "finish_reason": "ERROR"}}).data
 
 
 def _text_events(text: str) -> list[Frame]:

@@ -30,6 +30,11 @@ class RequestPlan:
         """For a stream: how many chunks to send before dropping the connection, or None."""
         return self.knobs.drop_after_chunks if self.fault is FaultKind.DROP else None
 
+    @property
+    def stream_error_after_chunks(self) -> int | None:
+        """For a stream: how many chunks to send before the provider's in-band error, or None."""
+        return self.knobs.drop_after_chunks if self.fault is FaultKind.STREAM_ERROR else None
+
 
 def fault_applies(request_number: int, rate: float) -> bool:
     """Whether the 1-based `request_number`-th request of a scope suffers a fault at `rate`."""

@@ -1,7 +1,8 @@
 """Google AI Studio's Gemini API: `POST /v1beta/models/{model}:<method>`.
 
 Methods: `generateContent`, `streamGenerateContent` (SSE with `alt=sse`, a
-streamed JSON array without), `embedContent`, `batchEmbedContents`. The key
+streamed JSON array without), `embedContent`, `batchEmbedContents`, and
+`countTokens` (see `gemini_count.py`). The key
 goes in `x-goog-api-key` (or the `key` query parameter): the configured key,
 or any non-empty key when none is configured. No key is Google's 403; a wrong
 one its 400 `API_KEY_INVALID`. Generating with an embedding model (a name
@@ -10,7 +11,8 @@ method. Bodies are validated strictly (see `gemini_request.py`,
 `gemini_embeddings.py`).
 
 Faults: 429 is `RESOURCE_EXHAUSTED` with a `RetryInfo` delay (the knob's
-retry-after), 500 `INTERNAL`, 503 `UNAVAILABLE` ("The model is overloaded").
+retry-after), 500 `INTERNAL`, 503 `UNAVAILABLE` ("The model is overloaded");
+`stream_error` fails a started stream with that `UNAVAILABLE` in band.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from aigw_fakeprovider.app import Route
 from aigw_fakeprovider.delivery import Response
 from aigw_fakeprovider.errors import ProviderError
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
+from aigw_fakeprovider.gemini_count import count_body, parse_ai_studio_count
 from aigw_fakeprovider.gemini_embeddings import (
     batch_body,
     embedding_body,
@@ -61,7 +64,7 @@ def _not_found(model: str, method: str) -> GoogleError:
 
 
 def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:
-    """AI Studio's answer for an injected error-status fault."""
+    """AI Studio's answer for an injected error-status fault; `stream_error` is the overload."""
     if fault is FaultKind.RATE_LIMITED:
         return GoogleError(
             429,
@@ -69,7 +72,7 @@ def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:
             "information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
             details=[{"@type": f"{_TYPE}RetryInfo", "retryDelay": f"{plan.knobs.retry_after:g}s"}],
         )
-    if fault is FaultKind.OVERLOADED:
+    if fault in (FaultKind.OVERLOADED, FaultKind.STREAM_ERROR):
         return GoogleError(503, "The model is overloaded. Please try again later.")
     return GoogleError(
         500,
@@ -91,6 +94,7 @@ class GeminiProtocol(GoogleErrors):
             Route("POST", f"{_PREFIX}:streamGenerateContent", partial(self._generate, streaming=True)),
             Route("POST", f"{_PREFIX}:embedContent", self._embed_content),
             Route("POST", f"{_PREFIX}:batchEmbedContents", self._batch_embed),
+            Route("POST", f"{_PREFIX}:countTokens", self._count_tokens),
         )
 
     def _authenticate(self, request: Request, key: str | None) -> None:
@@ -132,6 +136,12 @@ class GeminiProtocol(GoogleErrors):
         if not is_embedding_model(model):
             raise _not_found(model, method)
         return model
+
+    async def _count_tokens(self, request: Request) -> Response:
+        self._authenticate(request, parse_query(request, streaming=False).key)
+        model = request.path_params["model"]
+        prompt = parse_ai_studio_count(request.body, signatures_required=signs_calls(model))
+        return deliver_body(model, self._planner, _fault_error, lambda: count_body(prompt, vertex=False))
 
     async def _embed_content(self, request: Request) -> Response:
         model = self._embedding_model(request, "embedContent")

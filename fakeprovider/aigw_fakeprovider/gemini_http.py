@@ -6,7 +6,9 @@ stream without it is one JSON array sent piece by piece; the unary methods
 take `alt=json` only. Errors are the `google.rpc.Status` envelope, with no
 `Retry-After` header (AI Studio says when to retry inside the body, as
 `RetryInfo`). Answers are deterministic (`answers.py`) and delivered under
-the request's knobs and faults (`delivery.py`).
+the request's knobs and faults (`delivery.py`); a started stream fails in
+band with the front end's `stream_error` fault error, framed as the stream is
+(see `gemini_response.py`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ from aigw_fakeprovider.gemini_fields import (
     unknown_query_parameter,
 )
 from aigw_fakeprovider.gemini_request import GenerateRequest
-from aigw_fakeprovider.gemini_response import ARRAY_TERMINATOR, Envelope, response_body, stream_frames
+from aigw_fakeprovider.gemini_response import (
+    ARRAY_TERMINATOR,
+    Envelope,
+    error_piece,
+    response_body,
+    stream_frames,
+)
 from aigw_fakeprovider.knobs import FaultKind
 
 _SYSTEM_PARAMETERS = ("alt", "key")
@@ -87,7 +95,7 @@ def deliver_generation(
         plan,
         streaming=generation.streaming,
         fault_error=partial(fault_error, plan),
-        answer=partial(_generated, generation, plan, envelope),
+        answer=partial(_generated, generation, plan, envelope, partial(fault_error, plan)),
     )
 
 
@@ -107,7 +115,12 @@ def deliver_body(
     )
 
 
-def _generated(generation: Generation, plan: RequestPlan, envelope: Callable[[], Envelope]) -> Response:
+def _generated(
+    generation: Generation,
+    plan: RequestPlan,
+    envelope: Callable[[], Envelope],
+    fault_error: Callable[[FaultKind], ProviderError],
+) -> Response:
     result = answer(generation.request.prompt)
     if generation.streaming:
         return answer_stream(
@@ -115,8 +128,14 @@ def _generated(generation: Generation, plan: RequestPlan, envelope: Callable[[],
             stream_frames(result, envelope(), sse=generation.sse),
             terminator=None if generation.sse else ARRAY_TERMINATOR,
             content_type="text/event-stream" if generation.sse else "application/json",
+            in_band_error=partial(_in_band_error, fault_error, generation.sse),
         )
     return answer_json(plan, response_body(result, envelope()))
+
+
+def _in_band_error(fault_error: Callable[[FaultKind], ProviderError], sse: bool, sent: int) -> bytes:
+    """How Google fails a stream it started: the Status envelope where the next response would be."""
+    return error_piece(status_body(fault_error(FaultKind.STREAM_ERROR)), sent, sse=sse)
 
 
 class GoogleErrors:

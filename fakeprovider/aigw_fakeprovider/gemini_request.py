@@ -30,11 +30,11 @@ from aigw_fakeprovider.gemini_contents import REQUEST_TYPE, parse_contents
 from aigw_fakeprovider.gemini_fields import Message, invalid_argument, parse_body, violation
 from aigw_fakeprovider.gemini_schema import SchemaReader, json_schema_object
 
-_REQUEST_FIELDS = frozenset({
+REQUEST_FIELDS = frozenset({
     "model", "contents", "systemInstruction", "tools", "toolConfig", "safetySettings", "generationConfig",
     "cachedContent",
 })  # fmt: skip
-_VERTEX_REQUEST_FIELDS = _REQUEST_FIELDS | {"labels", "modelArmorConfig"}
+_VERTEX_REQUEST_FIELDS = REQUEST_FIELDS | {"labels", "modelArmorConfig"}
 _TOOL_FIELDS = frozenset({
     "functionDeclarations", "googleSearchRetrieval", "codeExecution", "googleSearch", "urlContext",
     "fileSearch", "googleMaps", "computerUse",
@@ -229,8 +229,13 @@ def parse_generate_request(
 ) -> GenerateRequest:
     """Validates a GenerateContentRequest body; raises `GoogleError` with the API's wording."""
     request = parse_body(
-        body, _VERTEX_REQUEST_FIELDS if vertex else _REQUEST_FIELDS, type_name=REQUEST_TYPE, package=package
+        body, _VERTEX_REQUEST_FIELDS if vertex else REQUEST_FIELDS, type_name=REQUEST_TYPE, package=package
     )
+    return read_generate_request(request, vertex=vertex, signatures_required=signatures_required)
+
+
+def read_generate_request(request: Message, *, vertex: bool, signatures_required: bool) -> GenerateRequest:
+    """Validates a GenerateContentRequest already read as a `Message` (its fields, or fewer: countTokens')."""
     # Read only to check their types: the answer does not depend on them.
     request.string("model")
     request.string("cachedContent")

@@ -15,6 +15,14 @@ candidate's last piece with its `finishReason` and the full usage. With
 `alt=sse` each is an SSE `data:` event (CRLF-framed); without it the stream
 is one JSON array sent piece by piece (`[`, then elements separated by
 `,\r\n`, then `]`).
+
+A stream that fails after it started carries the `google.rpc.Status`
+envelope `{"error": {code, message, status}}` where the next response would
+have been, and ends: with `alt=sse` as a `data:` event (as reported from the
+live API, e.g. `{"error": {"code": 503, ..., "status": "UNAVAILABLE"}}` after
+some chunks, github.com/diegosouzapw/OmniRoute/issues/4177); without it as
+the array's last element, the array then closed (no capture of that case was
+found: it is the SSE behaviour in the array's framing).
 """
 
 from __future__ import annotations
@@ -134,6 +142,14 @@ def _pieces(answer: Answer, envelope: Envelope) -> Iterable[tuple[dict[str, Any]
             usage = _usage(answer, envelope.model, final=final) if done and final else partial
             candidate = _candidate(index, [{"text": token}], finish if done else None)
             yield _response([candidate], usage, envelope), True
+
+
+def error_piece(status: dict[str, Any], sent: int, *, sse: bool) -> bytes:
+    """The end of a stream that failed after `sent` pieces: the error envelope `status`, framed."""
+    payload = orjson.dumps(status)
+    if sse:
+        return b"data: " + payload + b"\r\n\r\n"
+    return (b"[" if sent == 0 else b",\r\n") + payload + ARRAY_TERMINATOR
 
 
 def stream_frames(answer: Answer, envelope: Envelope, *, sse: bool) -> list[Frame]:

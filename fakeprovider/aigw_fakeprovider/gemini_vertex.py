@@ -1,8 +1,9 @@
 """Gemini on Vertex AI: `POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:<method>`.
 
 Methods: `generateContent`, `streamGenerateContent` (the same body as AI
-Studio's, with Vertex's extra fields, see `gemini_request.py`) and `predict`
-on the text-embedding models (see `gemini_embeddings.py`).
+Studio's, with Vertex's extra fields, see `gemini_request.py`), `countTokens`
+(see `gemini_count.py`) and `predict` on the text-embedding models (see
+`gemini_embeddings.py`).
 
 Requests need `Authorization: Bearer <token>` with a token the fake's own
 token endpoint issued and that has not expired or been revoked (see
@@ -12,7 +13,8 @@ the scope a 403. When the service account's key names its `project_id`, the
 project in the path must be it (403 `PERMISSION_DENIED` otherwise).
 
 Faults: 429 `RESOURCE_EXHAUSTED` (Vertex gives no retry delay), 500
-`INTERNAL`, 503 `UNAVAILABLE`.
+`INTERNAL`, 503 `UNAVAILABLE`; `stream_error` fails a started stream with
+that `UNAVAILABLE` in band.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from aigw_fakeprovider.app import Route
 from aigw_fakeprovider.delivery import Response
 from aigw_fakeprovider.errors import ProviderError
 from aigw_fakeprovider.faults import FaultPlanner, RequestPlan
+from aigw_fakeprovider.gemini_count import count_body, parse_vertex_count
 from aigw_fakeprovider.gemini_embeddings import is_embedding_model, parse_predict, predict_body
 from aigw_fakeprovider.gemini_fields import VERTEX_PACKAGE, GoogleError
 from aigw_fakeprovider.gemini_http import (
@@ -63,14 +66,14 @@ def _reason(reason: str) -> dict[str, object]:
 
 
 def _fault_error(plan: RequestPlan, fault: FaultKind) -> ProviderError:
-    """Vertex AI's answer for an injected error-status fault."""
+    """Vertex AI's answer for an injected error-status fault; `stream_error` is the unavailability."""
     if fault is FaultKind.RATE_LIMITED:
         return GoogleError(
             429,
             "Resource exhausted. Please try again later. Please refer to "
             "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.",
         )
-    if fault is FaultKind.OVERLOADED:
+    if fault in (FaultKind.OVERLOADED, FaultKind.STREAM_ERROR):
         return GoogleError(503, "The service is currently unavailable.")
     return GoogleError(500, "Internal error encountered.")
 
@@ -91,6 +94,7 @@ class VertexProtocol(GoogleErrors):
             Route("POST", f"{_PREFIX}:generateContent", partial(self._generate, streaming=False)),
             Route("POST", f"{_PREFIX}:streamGenerateContent", partial(self._generate, streaming=True)),
             Route("POST", f"{_PREFIX}:predict", self._predict),
+            Route("POST", f"{_PREFIX}:countTokens", self._count_tokens),
         )
 
     def _resource(self, request: Request) -> str:
@@ -146,6 +150,13 @@ class VertexProtocol(GoogleErrors):
         )
         generation = Generation(generate, model, streaming=streaming, sse=query.alt == "sse")
         return deliver_generation(generation, self._planner, _fault_error, lambda: self._envelope(model))
+
+    async def _count_tokens(self, request: Request) -> Response:
+        parse_query(request, streaming=False)
+        self._authorize(request)
+        model = request.path_params["model"]
+        prompt = parse_vertex_count(request.body, signatures_required=signs_calls(model))
+        return deliver_body(model, self._planner, _fault_error, lambda: count_body(prompt, vertex=True))
 
     async def _predict(self, request: Request) -> Response:
         parse_query(request, streaming=False)

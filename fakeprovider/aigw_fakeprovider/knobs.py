@@ -15,7 +15,14 @@ from typing import Any
 
 
 class FaultKind(StrEnum):
-    """What goes wrong with a request that a fault applies to."""
+    """What goes wrong with a request that a fault applies to.
+
+    `drop` cuts a stream's connection after `drop_after_chunks` chunks (and
+    closes a request that does not stream without answering). `stream_error`
+    sends that many chunks, then the error event the provider itself sends
+    when it fails mid-stream, and ends the stream there with no end marker;
+    a request that does not stream gets that error as an error status.
+    """
 
     NONE = "none"
     RATE_LIMITED = "429"
@@ -23,6 +30,7 @@ class FaultKind(StrEnum):
     OVERLOADED = "503"
     HANG = "hang"
     DROP = "drop"
+    STREAM_ERROR = "stream_error"
 
     @property
     def is_error_status(self) -> bool:
@@ -40,6 +48,7 @@ class Knobs:
     fault_rate: float = 1.0
     retry_after: float = 1.0
     drop_after_chunks: int = 3
+    """Chunks a stream sends before it is cut: dropped (`drop`) or failed in band (`stream_error`)."""
 
 
 KNOB_NAMES = frozenset(field.name for field in dataclasses.fields(Knobs))

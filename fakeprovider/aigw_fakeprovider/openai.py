@@ -32,6 +32,7 @@ from aigw_fakeprovider.openai_response import (
     completion_body,
     embeddings_body,
     error_body,
+    error_event,
     new_envelope,
     stream_frames,
 )
@@ -147,7 +148,13 @@ class OpenAIProtocol:
         headers = [("x-request-id", _request_id())]
         if chat.stream:
             frames = stream_frames(result, envelope, include_usage=chat.include_usage)
-            return answer_stream(plan, frames, headers=headers, terminator=DONE)
+            return answer_stream(
+                plan,
+                frames,
+                headers=headers,
+                terminator=DONE,
+                in_band_error=partial(_in_band_error, chat.model, plan),
+            )
         return answer_json(plan, completion_body(result, envelope), headers)
 
     async def _embeddings(self, request: Request) -> Response:
@@ -168,8 +175,13 @@ def _request_id() -> str:
     return f"req_{uuid.uuid4().hex}"
 
 
+def _in_band_error(model: str, plan: RequestPlan, sent: int) -> bytes:
+    """How OpenAI fails a stream it started: its error object in a `data:` event, and no `[DONE]`."""
+    return error_event(_fault_error(model, plan, FaultKind.STREAM_ERROR))
+
+
 def _fault_error(model: str, plan: RequestPlan, fault: FaultKind) -> ProviderError:
-    """OpenAI's answer for an injected error-status fault."""
+    """OpenAI's answer for an injected error-status fault; `stream_error` is its 500 `server_error`."""
     if fault is FaultKind.RATE_LIMITED:
         wait = f"{plan.knobs.retry_after:g}"
         return ProviderError(

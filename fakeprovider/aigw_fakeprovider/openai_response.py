@@ -60,6 +60,11 @@ def error_body(error: ProviderError) -> dict[str, Any]:
     }
 
 
+def error_event(error: ProviderError) -> bytes:
+    """An error inside a stream: a `data:` event holding the error envelope (OpenAI's SDK raises APIError)."""
+    return b"data: " + orjson.dumps(error_body(error)) + b"\n\n"
+
+
 def usage_body(answer: Answer) -> dict[str, Any]:
     completion = answer.completion_tokens
     return {

@@ -130,7 +130,7 @@ def anthropic_paths(security: list[dict[str, list[str]]]) -> dict[str, Any]:
         },
         "/v1/messages/count_tokens": {
             "post": {
-                "summary": "Count the input tokens of a message (models served by Claude only)",
+                "summary": "Count the input tokens of a message (Claude, Gemini, Vertex AI, Bedrock models)",
                 "operationId": "countMessageTokens",
                 "security": security,
                 "parameters": [version_header],

@@ -6,6 +6,14 @@ methods; Anthropic's Messages API goes to a provider that speaks it natively
 untranslated, and to any other provider through the front door translators
 (Anthropic Messages in, OpenAI chat to the adapter, Anthropic Messages out).
 
+Anthropic's count_tokens is answered with the provider's own count, never an
+estimate: Claude counts the body as sent; any other provider gets the body
+translated to chat (as a Messages request would be) and counts it with its
+native counting API through the adapter's `build_chat_token_count` and
+`parse_chat_token_count` (Gemini, Vertex AI, Bedrock); an adapter without one
+refuses with a 400 that names the provider, before any upstream call.
+Counting is free: no usage is metered.
+
 Most operations are one upstream request. Embeddings may be several, when the
 provider takes fewer inputs per request than the call holds: they are sent
 concurrently, at most `MAX_IN_FLIGHT_PER_CALL` at a time, and the first
@@ -38,7 +46,11 @@ from aigw_router.frontdoor.anthropic_request import messages_to_chat
 from aigw_router.frontdoor.anthropic_response import chat_to_message
 from aigw_router.frontdoor.anthropic_stream import ChatToAnthropicStream
 from aigw_router.upstream import UpstreamCaller
-from aigw_runtime.anthropic_messages import decode_messages_request
+from aigw_runtime.anthropic_messages import (
+    MessagesInput,
+    decode_count_tokens_request,
+    decode_messages_request,
+)
 from aigw_runtime.errors import GatewayError, InvalidRequestError, UpstreamError
 
 # Upstream requests of one call in flight at once. The pooled client is shared by
@@ -228,21 +240,13 @@ class AnthropicMessagesExchange(OneRequestExchange):
         super().__init__(deployment, body, stream, options)
         self._native = native_messages(self.adapter)
 
-    def _chat_body(self) -> bytes:
-        raw: dict[str, Any] = orjson.loads(self.body)
-        chat = messages_to_chat(decode_messages_request(self.body), raw, stream=self.stream)
-        return orjson.dumps(chat)
-
     async def request(self) -> UpstreamRequest | None:
         d = self.deployment
         if self._native is not None:
             return await self._native.build_messages(
                 self.body, d.upstream_model, self.stream, self.options.anthropic_beta
             )
-        call = ChatCall(
-            body=self._chat_body(), upstream_model=d.upstream_model, stream=self.stream, policy=d.policy
-        )
-        return await self.adapter.build_chat(call)
+        return await self.adapter.build_chat(_chat_call(d, self.body, decode_messages_request, self.stream))
 
     def result(self, content: bytes) -> CompletionResult:
         if self._native is not None:
@@ -265,30 +269,47 @@ class AnthropicMessagesExchange(OneRequestExchange):
 
 
 class AnthropicCountTokensExchange(OneRequestExchange):
-    """Anthropic's count_tokens: Claude counts; no other provider can, so the answer there is a 400.
+    """Anthropic's count_tokens: counted by the provider itself, natively or on the translated request.
 
-    An estimate would look exactly like Claude's count while being something
-    else; a client that needs the number can tell a refusal apart.
+    Claude gets the body as sent. Any other deployment gets the chat request a
+    Messages call with this input would send (nothing generated, so no
+    max_tokens or sampling), counted by the provider's own counting API; the
+    answer is Anthropic's `{"input_tokens": N}`. A provider that cannot count
+    refuses with a 400: an estimate would look exactly like a real count.
     """
 
+    def __init__(
+        self, deployment: Deployment, body: bytes, stream: bool, options: CallOptions = NO_OPTIONS
+    ) -> None:
+        super().__init__(deployment, body, stream, options)
+        self._native = native_messages(self.adapter)
+
     async def request(self) -> UpstreamRequest | None:
-        native = native_messages(self.adapter)
-        if native is None:
-            raise InvalidRequestError(
-                "Token counting is only available for models served by Claude; this model is served by "
-                f"provider {self.deployment.provider} ({self.adapter.provider.type}), "
-                "which cannot count tokens.",
-                param="model",
-                code="unsupported_operation",
+        d = self.deployment
+        if self._native is not None:
+            return await self._native.build_count_tokens(
+                self.body, d.upstream_model, self.options.anthropic_beta
             )
-        return await native.build_count_tokens(
-            self.body, self.deployment.upstream_model, self.options.anthropic_beta
+        return await self.adapter.build_chat_token_count(
+            _chat_call(d, self.body, decode_count_tokens_request, stream=False)
         )
 
     def result(self, content: bytes) -> CompletionResult:
-        native = native_messages(self.adapter)
-        assert native is not None, "request() refuses deployments that cannot count"
-        return native.parse_count_tokens(content)
+        if self._native is not None:
+            return self._native.parse_count_tokens(content)
+        count = self.adapter.parse_chat_token_count(content)
+        return CompletionResult(body=orjson.dumps({"input_tokens": count}))
+
+
+def _chat_call(
+    deployment: Deployment, body: bytes, decode: Callable[[bytes], MessagesInput], stream: bool
+) -> ChatCall:
+    """The chat call for an Anthropic body (decoded with `decode`) to a deployment that needs translation."""
+    raw: dict[str, Any] = orjson.loads(body)
+    chat = orjson.dumps(messages_to_chat(decode(body), raw, stream=stream))
+    return ChatCall(
+        body=chat, upstream_model=deployment.upstream_model, stream=stream, policy=deployment.policy
+    )
 
 
 EXCHANGES: dict[Operation, type[Exchange]] = {

@@ -25,6 +25,7 @@ from aigw_router.adapters._images import ImageFetcher
 from aigw_router.adapters.bedrock import BedrockAdapter
 from aigw_runtime.config import ConfigError, ImageFetchConfig, ProviderConfig
 from aigw_runtime.errors import GatewayError, InvalidRequestError
+from stream_checks import until_failure
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KEY_ID = "AKIDEXAMPLEBEDROCK01"
@@ -454,6 +455,68 @@ async def test_unsupported_parameters_are_dropped_when_the_model_says_so() -> No
     assert set(sent) == {"messages"}
 
 
+# --- token counting -------------------------------------------------------------------
+
+
+async def test_a_count_sends_the_converse_input_to_count_tokens_signed_like_converse() -> None:
+    png = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    body = _body(
+        messages=[
+            {"role": "system", "content": "be brief"},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "look"},
+                    {"type": "image_url", "image_url": {"url": png}},
+                ],
+            },
+        ],
+        tools=[WEATHER],
+        tool_choice="required",
+        max_tokens=50,
+        temperature=0.5,
+        response_format={"type": "json_schema", "json_schema": {"name": "o", "schema": {"type": "object"}}},
+    )
+    call = ChatCall(body=body, upstream_model=PROFILE_ARN, stream=False)
+    adapter = _adapter()
+    converse = orjson.loads((await adapter.build_chat(call)).content)
+
+    request = await adapter.build_chat_token_count(call)
+
+    assert request.url.startswith(f"https://bedrock-runtime.{REGION}.amazonaws.com/model/arn")
+    assert request.url.endswith("/count-tokens")
+    assert request.headers["authorization"].split("Signature=")[1] == _signature_as_aws_computes_it(request)
+    # ConverseTokensRequest counts the input only: no inferenceConfig or outputConfig.
+    assert {"inferenceConfig", "outputConfig"} <= set(converse)
+    assert orjson.loads(request.content) == {
+        "input": {
+            "converse": {
+                "messages": converse["messages"],
+                "system": converse["system"],
+                "toolConfig": converse["toolConfig"],
+            }
+        }
+    }
+
+
+async def test_a_count_is_refused_where_the_converse_call_would_be() -> None:
+    call = ChatCall(body=_body(seed=3), upstream_model=CLAUDE, stream=False)
+
+    with pytest.raises(InvalidRequestError) as refused:
+        await _adapter().build_chat_token_count(call)
+
+    assert refused.value.param == "seed"
+
+
+def test_the_count_is_input_tokens_and_an_answer_without_it_is_a_502() -> None:
+    adapter = _adapter()
+
+    assert adapter.parse_chat_token_count(b'{"inputTokens": 17}') == 17
+    with pytest.raises(GatewayError) as failed:
+        adapter.parse_chat_token_count(b'{"outputTokens": 17}')
+    assert failed.value.status == 502
+
+
 # --- the Converse answer --------------------------------------------------------------
 
 
@@ -632,9 +695,11 @@ def test_a_frame_with_a_wrong_crc_is_refused(position: str) -> None:
 def test_an_in_stream_exception_is_raised_as_a_gateway_error(fixture: str, status: int, code: str) -> None:
     translator = _adapter().chat_stream(True, CLAUDE)
 
-    with pytest.raises(GatewayError) as failed:
-        translator.feed((FIXTURES / fixture).read_bytes())
-    assert failed.value.status == status and failed.value.code == code
+    delivered, failure = until_failure(translator, (FIXTURES / fixture).read_bytes())
+
+    assert failure.status == status and failure.code == code
+    # What the stream said before the exception still reaches the client.
+    assert delivered and b'"role":"assistant"' in delivered[0]
 
 
 def _frames(data: bytes) -> list[bytes]:

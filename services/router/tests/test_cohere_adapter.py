@@ -27,6 +27,7 @@ from aigw_router.adapters.cohere import CohereAdapter
 from aigw_router.adapters.cohere_stream import CohereChatStream
 from aigw_runtime.config import ProviderConfig
 from aigw_runtime.errors import GatewayError
+from stream_checks import until_failure
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KEY_ENV = "AIGW_TEST_COHERE_KEY"
@@ -645,9 +646,10 @@ def test_a_stream_that_stops_before_message_end_is_broken() -> None:
 def test_a_stream_ending_in_error_raises_with_cohere_reason() -> None:
     failed = {"type": "message-end", "delta": {"finish_reason": "ERROR", "error": "model crashed"}}
 
-    with pytest.raises(GatewayError) as raised:
-        _stream().feed(_events(START, failed))
-    assert (raised.value.status, raised.value.code) == (502, "upstream_error")
+    delivered, failure = until_failure(_stream(), _events(START, failed))
+
+    assert (failure.status, failure.code) == (502, "upstream_error")
+    assert [orjson.loads(chunk)["choices"][0]["delta"]["role"] for chunk in delivered] == ["assistant"]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ import httpx2
 import orjson
 import pydantic
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from aigw_router.adapters import AdapterServices, TokenUsage
 from aigw_router.adapters._images import ImageFetcher
@@ -27,7 +29,7 @@ from aigw_router.frontdoor.anthropic_stream import ChatToAnthropicStream
 from aigw_router.operations import CallOptions, Operation
 from aigw_router.routing import Router, StreamFinished, StreamStarted
 from aigw_router.upstream import UpstreamCaller
-from aigw_runtime.anthropic_messages import decode_messages_request
+from aigw_runtime.anthropic_messages import decode_count_tokens_request, decode_messages_request
 from aigw_runtime.config import parse_config
 from aigw_runtime.errors import GatewayError, InvalidRequestError, UpstreamError
 from aigw_runtime.openai_chat import decode_chat_request
@@ -179,6 +181,43 @@ def test_claude_only_hints_are_dropped_and_sampling_passes() -> None:
         "stop": ["END"],
         "temperature": 0.5,
         "top_p": 0.9,
+    }
+
+
+def test_a_count_tokens_body_becomes_the_same_input_with_no_limit_and_no_sampling() -> None:
+    schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
+    body = {
+        "model": "public",
+        "system": "be brief",
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [WEATHER],
+        "tool_choice": {"type": "any"},
+        "output_config": {"format": {"type": "json_schema", "schema": schema}},
+        # Not count_tokens fields: a count of the input must not turn them into parameters.
+        "temperature": 0.5,
+        "stop_sequences": ["END"],
+    }
+
+    chat = messages_to_chat(decode_count_tokens_request(orjson.dumps(body)), body, stream=False)
+
+    assert chat == {
+        "model": "public",
+        "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}],
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "parameters": WEATHER["input_schema"],
+                    "description": WEATHER["description"],
+                },
+            }
+        ],
+        "tool_choice": "required",
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "output", "schema": schema, "strict": True},
+        },
     }
 
 
@@ -704,7 +743,7 @@ async def test_claude_counts_tokens_through_the_pass_through(monkeypatch: pytest
     assert orjson.loads(result.body) == {"input_tokens": 42}
 
 
-async def test_other_providers_cannot_count_tokens_and_say_so_without_calling_upstream(
+async def test_an_openai_deployment_cannot_count_tokens_and_says_so_without_calling_upstream(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
@@ -715,7 +754,160 @@ async def test_other_providers_cannot_count_tokens_and_say_so_without_calling_up
         await _router(handler, monkeypatch).complete(COUNT, "gpt", body)
 
     assert refused.value.status == 400 and refused.value.code == "unsupported_operation"
-    assert "cannot count tokens" in refused.value.message
+    assert "gpt (openai) cannot count tokens" in refused.value.message
+
+
+COUNTING_CONFIG = """\
+providers:
+  - {name: gemini, type: gemini, base_url: "http://gemini.test", api_key: "env:GEMINI_KEY"}
+  - name: vertex
+    type: vertex
+    base_url: "http://vertex.test"
+    project: p
+    region: us-central1
+    service_account: "env:VERTEX_SA"
+    token_url: "http://oauth.test/token"
+  - name: bedrock
+    type: bedrock
+    base_url: "http://bedrock.test"
+    region: eu-west-3
+    aws_access_key_id: "env:AWS_KEY_ID"
+    aws_secret_access_key: "env:AWS_SECRET"
+models:
+  - name: gemini
+    deployments: [{provider: gemini, model: gemini-2.0-flash}]
+  - name: vertex
+    deployments: [{provider: vertex, model: gemini-2.5-flash}]
+  - name: bedrock
+    deployments: [{provider: bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0"}]
+"""
+COUNT_BODY = orjson.dumps(
+    {
+        "model": "any",
+        "system": "be brief",
+        "messages": [{"role": "user", "content": "what is the weather in Paris"}],
+        "tools": [WEATHER],
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def service_account() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return orjson.dumps(
+        {"type": "service_account", "client_email": "gw@p.iam.gserviceaccount.com", "private_key": pem}
+    ).decode()
+
+
+def _counting_router(
+    handler: Callable[[httpx.Request], httpx.Response], monkeypatch: pytest.MonkeyPatch, service_account: str
+) -> Router:
+    for name, value in {
+        "GEMINI_KEY": "AIza-upstream",
+        "VERTEX_SA": service_account,
+        "AWS_KEY_ID": "AKIDCOUNTING00000001",
+        "AWS_SECRET": "counting-secret",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    def with_tokens(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "oauth.test":
+            return httpx.Response(200, json={"access_token": "ya29.counting", "expires_in": 3600})
+        return handler(request)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(with_tokens))
+    services = AdapterServices(http=client, images=ImageFetcher(client))
+    config = parse_config(COUNTING_CONFIG)
+    return Router(Catalog.from_config(config, services), UpstreamCaller(client, tracing=False))
+
+
+@pytest.mark.parametrize(
+    ("model", "url", "answer", "count", "fields"),
+    [
+        (
+            "gemini",
+            "http://gemini.test/v1beta/models/gemini-2.0-flash:countTokens",
+            {"totalTokens": 21, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 21}]},
+            21,
+            {"generateContentRequest": {"model", "contents", "systemInstruction", "tools", "toolConfig"}},
+        ),
+        (
+            "vertex",
+            "http://vertex.test/v1/projects/p/locations/us-central1/publishers/google/models/"
+            "gemini-2.5-flash:countTokens",
+            {"totalTokens": 22, "totalBillableCharacters": 60},
+            22,
+            {"contents", "systemInstruction", "tools"},
+        ),
+        (
+            "bedrock",
+            "http://bedrock.test/model/anthropic.claude-3-haiku-20240307-v1:0/count-tokens",
+            {"inputTokens": 23},
+            23,
+            {"input": {"converse": {"messages", "system", "toolConfig"}}},
+        ),
+    ],
+)
+async def test_gemini_vertex_and_bedrock_count_the_translated_request_with_their_own_api(
+    monkeypatch: pytest.MonkeyPatch,
+    service_account: str,
+    model: str,
+    url: str,
+    answer: dict[str, Any],
+    count: int,
+    fields: Any,
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=answer)
+
+    router = _counting_router(handler, monkeypatch, service_account)
+    result, route = await router.complete(COUNT, model, COUNT_BODY)
+
+    (sent,) = seen
+    assert str(sent.url) == url
+    request = orjson.loads(sent.content)
+    # Only the input goes: no max_tokens or sampling was invented (no generation or inference config).
+    assert _shape(request) == fields
+    assert all(text in sent.content.decode() for text in ("be brief", "weather in Paris", "get_weather"))
+    assert orjson.loads(result.body) == {"input_tokens": count}
+    assert result.usage == TokenUsage() and route.provider == model
+
+
+def _shape(value: dict[str, Any]) -> Any:
+    """The keys of a request, nested only where the request is a wrapper of one member."""
+    if len(value) == 1:
+        ((name, inner),) = value.items()
+        return {name: _shape(inner)}
+    return set(value)
+
+
+async def test_a_providers_refusal_to_count_is_mapped_like_any_of_its_errors(
+    monkeypatch: pytest.MonkeyPatch, service_account: str
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            400,
+            json={
+                "error": {
+                    "code": 400,
+                    "message": "* GenerateContentRequest.contents: bad",
+                    "status": "INVALID_ARGUMENT",
+                }
+            },
+        )
+
+    with pytest.raises(GatewayError) as refused:
+        await _counting_router(handler, monkeypatch, service_account).complete(COUNT, "gemini", COUNT_BODY)
+
+    assert (refused.value.status, refused.value.code) == (400, "upstream_invalid_request")
+    assert "GenerateContentRequest.contents: bad" in refused.value.message
 
 
 async def test_a_request_only_claude_can_serve_is_refused_before_any_upstream_call(

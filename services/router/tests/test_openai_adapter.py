@@ -15,6 +15,7 @@ from aigw_router.adapters._images import ImageFetcher
 from aigw_router.adapters.openai import OpenAIAdapter
 from aigw_runtime.config import ProviderConfig
 from aigw_runtime.errors import GatewayError
+from stream_checks import until_failure
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -163,13 +164,16 @@ def test_a_stream_without_done_is_broken() -> None:
     assert caught.value.status == 502 and caught.value.code == "upstream_stream_broken"
 
 
-def test_an_error_event_inside_a_stream_raises() -> None:
+def test_an_error_event_inside_a_stream_raises_after_the_chunks_before_it() -> None:
     translator = _adapter().chat_stream(True, "gpt-4o-mini")
     error = b'data: {"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}\n\n'
+    chunk = b'{"id":"x","choices":[{"index":0,"delta":{"content":"error"}}]}'
 
-    with pytest.raises(GatewayError) as caught:
-        translator.feed(b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"error"}}]}\n\n' + error)
-    assert caught.value.status == 502
+    delivered, failure = until_failure(translator, b"data: " + chunk + b"\n\n" + error)
+
+    assert delivered == [chunk] and failure.status == 502
+    with pytest.raises(GatewayError):
+        _adapter().chat_stream(True, "gpt-4o-mini").feed(error)
 
 
 @pytest.mark.parametrize(
@@ -225,6 +229,24 @@ def test_provider_errors_map_to_openai_statuses_without_credentials(
         assert error.retry_after_s == 20.0
     if status == 400:
         assert error.param == "foo" and "Unrecognized request argument" in error.message
+
+
+# --- token counting --------------------------------------------------------------
+
+
+def test_openai_cannot_count_tokens_and_says_so_rather_than_estimate() -> None:
+    adapter = _adapter()
+    call = ChatCall(body=_body(), upstream_model="gpt-4o-mini", stream=False)
+
+    with pytest.raises(GatewayError) as refused:
+        asyncio.run(adapter.build_chat_token_count(call))
+    with pytest.raises(GatewayError) as unread:
+        adapter.parse_chat_token_count(b'{"input_tokens": 3}')
+
+    error = refused.value
+    assert (error.status, error.code, error.param) == (400, "unsupported_operation", "model")
+    assert error.message.startswith("Provider main (openai) cannot count tokens")
+    assert unread.value.code == "unsupported_operation"
 
 
 # --- embeddings ------------------------------------------------------------------

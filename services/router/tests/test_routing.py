@@ -179,6 +179,24 @@ async def test_a_stream_that_breaks_after_starting_is_an_error_not_a_fallback(
     assert caught.value.code == "upstream_stream_broken"
 
 
+async def test_an_in_stream_error_in_the_same_bytes_as_chunks_relays_the_chunks_then_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    error = b'{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        # One body, so the chunk and the error reach the translator in the same bytes.
+        return httpx.Response(200, content=_sse(CHUNK, error, done=False))
+
+    events: list[object] = []
+    with pytest.raises(GatewayError) as caught:
+        async for event in _router(handler, monkeypatch).stream(CHAT, "chat", BODY, include_usage=False):
+            events.append(event)
+
+    assert isinstance(events[0], StreamStarted) and events[1:] == [[CHUNK]]
+    assert caught.value.status == 502 and caught.value.code == "upstream_error"
+
+
 # --- embeddings: a batch the provider takes in several requests ------------------------------
 
 EMBEDDINGS = Operation.EMBEDDINGS

@@ -289,6 +289,45 @@ def test_a_vertex_provider_that_cannot_authenticate_stops_the_router_at_start(
     assert "BEGIN PRIVATE KEY" not in str(caught.value)
 
 
+async def test_a_count_sends_what_vertex_counts_of_the_chats_generate_request(
+    key_file: Path, endpoint: TokenEndpoint
+) -> None:
+    weather = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+    body = orjson.dumps(
+        {
+            "model": "m",
+            "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}],
+            "tools": [weather],
+            "tool_choice": "required",
+            "response_format": {"type": "json_object"},
+        }
+    )
+    call = ChatCall(body=body, upstream_model="gemini-2.5-flash", stream=False)
+    adapter = _adapter(key_file, endpoint)
+    generate = orjson.loads((await adapter.build_chat(call)).content)
+
+    request = await adapter.build_chat_token_count(call)
+
+    assert request.url == (
+        "https://europe-west4-aiplatform.googleapis.com/v1/projects/aigw-test/locations/europe-west4/"
+        "publishers/google/models/gemini-2.5-flash:countTokens"
+    )
+    assert request.headers["authorization"] == "Bearer ya29.token-1"
+    # CountTokensRequest has no toolConfig (nor safety settings, labels, ...).
+    assert "toolConfig" in generate
+    assert orjson.loads(request.content) == {
+        name: generate[name] for name in ("contents", "systemInstruction", "tools", "generationConfig")
+    }
+
+
+def test_the_count_is_total_tokens_beside_the_billable_characters(
+    key_file: Path, endpoint: TokenEndpoint
+) -> None:
+    answer = {"totalTokens": 31, "totalBillableCharacters": 112, "promptTokensDetails": []}
+
+    assert _adapter(key_file, endpoint).parse_chat_token_count(orjson.dumps(answer)) == 31
+
+
 async def test_embeddings_go_to_predict_with_the_dimensions(key_file: Path, endpoint: TokenEndpoint) -> None:
     body = orjson.dumps({"model": "e", "input": ["first", "second"], "dimensions": 3})
 

@@ -33,6 +33,17 @@ def count_field(values: Any, name: str) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
+def counted_tokens(provider: str, content: bytes, name: str, *, absent: int | None = None) -> int:
+    """The count under `name` in a provider's answer to a token-counting request; a 502 when it has none.
+
+    `absent` is what an answer without the field means (Google's proto3 JSON leaves a zero out).
+    """
+    value = json_object(provider, content, "a token count").get(name, absent)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UpstreamError(f"Provider {provider} sent a response that is not a token count.")
+    return value
+
+
 def completion_id(native_id: Any, fallback: str) -> str:
     """OpenAI's id for a provider's answer: its id (or `fallback`), prefixed `chatcmpl-` unless it is."""
     text = native_id if isinstance(native_id, str) and native_id else fallback

@@ -147,16 +147,14 @@ class AnthropicChatStream(StreamTranslator):
         self._done = False
         self.usage: TokenUsage | None = None
 
-    def feed(self, data: bytes) -> list[bytes]:
-        payloads: list[bytes] = []
+    def read(self, data: bytes, payloads: list[bytes]) -> None:
         for event in self._decoder.feed(data):
             if self._done:
                 continue
             body = event_object(self._provider, event.data)
             payloads.extend(self._on_event(event.event or str(body.get("type")), body))
-        return payloads
 
-    def finish(self) -> list[bytes]:
+    def end(self) -> list[bytes]:
         if not self._done:
             raise stream_broken(self._provider)
         return []
@@ -257,8 +255,7 @@ class AnthropicMessagesRelay(StreamTranslator):
         self._done = False
         self.usage: TokenUsage | None = None
 
-    def feed(self, data: bytes) -> list[bytes]:
-        frames: list[bytes] = []
+    def read(self, data: bytes, frames: list[bytes]) -> None:
         for event in self._decoder.feed(data):
             name = event.event
             if name is None or name in ("message_start", "message_delta", "error"):
@@ -268,7 +265,6 @@ class AnthropicMessagesRelay(StreamTranslator):
             if name == "message_stop":
                 self._done = True
             frames.append(b"event: " + name.encode() + b"\ndata: " + event.data + b"\n\n")
-        return frames
 
     def _inspect(self, name: str, body: dict[str, Any]) -> None:
         if name == "error":
@@ -279,7 +275,7 @@ class AnthropicMessagesRelay(StreamTranslator):
             usage = body.get("usage")
         self.usage = self._usage.add(usage)
 
-    def finish(self) -> list[bytes]:
+    def end(self) -> list[bytes]:
         if not self._done:
             raise stream_broken(self._provider)
         return []

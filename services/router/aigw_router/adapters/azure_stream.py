@@ -31,16 +31,21 @@ class AzureStreamTranslator(OpenAIStreamTranslator):
         super().__init__(provider, include_usage)
         self._prompt_filter_results: Any = None
 
-    def feed(self, data: bytes) -> list[bytes]:
-        payloads: list[bytes] = []
-        for payload in super().feed(data):
+    def read(self, data: bytes, payloads: list[bytes]) -> None:
+        raw: list[bytes] = []
+        try:
+            super().read(data, raw)
+        finally:
+            self._adjust(raw, payloads)
+
+    def _adjust(self, raw: list[bytes], payloads: list[bytes]) -> None:
+        for payload in raw:
             if _PROMPT_FILTER in payload or self._prompt_filter_results is not None:
                 payload = self._carry_prompt_filter(payload)
             elif _CHOICES in payload and _DELTA not in payload:
                 payload = orjson.dumps(self._with_deltas(event_object(self._provider, payload)))
             if payload:
                 payloads.append(payload)
-        return payloads
 
     def _carry_prompt_filter(self, payload: bytes) -> bytes:
         """Holds back a chunk that only reports prompt filtering; adds its results to the next chunk."""

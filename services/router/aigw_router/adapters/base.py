@@ -100,23 +100,50 @@ class AdapterServices:
 
 
 class StreamTranslator(abc.ABC):
-    """Turns one upstream stream into canonical chunk payloads as bytes arrive."""
+    """Turns one upstream stream into canonical chunk payloads as bytes arrive.
+
+    Subclasses implement `read` and `end`; callers use `feed` and `finish`,
+    which make sure that an error reported inside the stream never swallows
+    the payloads completed before it in the same bytes: those are returned
+    first, and the error is raised by the next call.
+    """
 
     usage: TokenUsage | None = None
+    _failure: GatewayError | None = None
 
-    @abc.abstractmethod
     def feed(self, data: bytes) -> list[bytes]:
         """Consumes raw bytes; returns the payloads they complete (maybe none).
 
         Raises a GatewayError when the upstream reports an error inside the stream.
         """
+        if self._failure is not None:
+            raise self._failure
+        payloads: list[bytes] = []
+        try:
+            self.read(data, payloads)
+        except GatewayError as error:
+            if not payloads:
+                raise
+            self._failure = error
+        return payloads
 
-    @abc.abstractmethod
     def finish(self) -> list[bytes]:
         """Called when the upstream closed the stream; returns any final payloads.
 
-        Raises a GatewayError when the stream ended before its terminal event.
+        Raises a GatewayError when the stream ended before its terminal event,
+        or the in-stream error `feed` has not raised yet.
         """
+        if self._failure is not None:
+            raise self._failure
+        return self.end()
+
+    @abc.abstractmethod
+    def read(self, data: bytes, payloads: list[bytes]) -> None:
+        """Appends to `payloads` the payloads `data` completes; raises GatewayError on an in-stream error."""
+
+    @abc.abstractmethod
+    def end(self) -> list[bytes]:
+        """The last payloads, once the upstream closed; a GatewayError if its terminal event never came."""
 
 
 class ProviderAdapter(abc.ABC):
@@ -181,6 +208,29 @@ class ProviderAdapter(abc.ABC):
         0..n-1; `usage` is the sum over the answers.
         """
         raise self.unsupported("embeddings")
+
+    # --- token counting (providers with a native counting API override both) ----
+    #
+    # The count is the provider's own, for the request `build_chat` would send:
+    # an adapter reuses its chat translation and keeps the fields its counting
+    # API takes. Providers without one keep the defaults, a 400 that says so:
+    # an estimate would pass for the provider's count while being something else.
+
+    async def build_chat_token_count(self, call: ChatCall) -> UpstreamRequest:
+        """The native request counting the input tokens of a chat request (a 400 if it cannot be counted)."""
+        raise self.cannot_count_tokens()
+
+    def parse_chat_token_count(self, content: bytes) -> int:
+        """The input token count in a successful native answer to `build_chat_token_count`'s request."""
+        raise self.cannot_count_tokens()
+
+    def cannot_count_tokens(self) -> GatewayError:
+        return InvalidRequestError(
+            f"Provider {self.name} ({self.provider.type}) cannot count tokens: its API has no token counting "
+            "for chat. Models served by Claude, Gemini, Vertex AI or Bedrock can count.",
+            param="model",
+            code="unsupported_operation",
+        )
 
     def unsupported(self, what: str) -> GatewayError:
         return InvalidRequestError(

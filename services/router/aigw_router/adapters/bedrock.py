@@ -1,7 +1,10 @@
 """Amazon Bedrock's Converse API (`type: bedrock`), and its InvokeModel embeddings.
 
 Chat goes to `POST {endpoint}/model/{modelId}/converse` (or `/converse-stream`),
-embeddings to `/model/{modelId}/invoke`; the endpoint is
+token counting to `/model/{modelId}/count-tokens` (the Converse request's
+messages, system, toolConfig and additionalModelRequestFields, the members of
+`input.converse`, answered with `inputTokens`), embeddings to
+`/model/{modelId}/invoke`; the endpoint is
 `https://bedrock-runtime.{region}.amazonaws.com` unless `base_url` replaces
 it. Requests are signed with SigV4 or carry a Bedrock API key (see
 `bedrock_auth.py`); the request body is built in `bedrock_request.py`,
@@ -28,7 +31,7 @@ import orjson
 
 from aigw_router.adapters._errors import error_json, retry_after_seconds
 from aigw_router.adapters._images import ImageData
-from aigw_router.adapters._responses import json_object
+from aigw_router.adapters._responses import counted_tokens, json_object
 from aigw_router.adapters.base import (
     AdapterServices,
     ChatCall,
@@ -50,6 +53,8 @@ from aigw_runtime.errors import GatewayError
 EVENT_STREAM = "application/vnd.amazon.eventstream"
 # Characters a path segment may hold unencoded (RFC 3986 pchar) that clients leave as they are.
 _PATH_SAFE = "!$&'()*,:;=@"
+# The members of a Converse request that CountTokens counts (`ConverseTokensRequest`).
+_COUNTED_MEMBERS = ("messages", "system", "toolConfig", "additionalModelRequestFields")
 
 
 def model_path(model: str, action: str) -> str:
@@ -104,6 +109,17 @@ class BedrockAdapter(ProviderAdapter):
             created=int(self.clock.now()),
             model=upstream_model,
         )
+
+    async def build_chat_token_count(self, call: ChatCall) -> UpstreamRequest:
+        body = await converse_body(call, self.name, self._load_image)
+        counted = {name: body[name] for name in _COUNTED_MEMBERS if name in body}
+        content = orjson.dumps({"input": {"converse": counted}})
+        return await self._signed(
+            self.model_url(call.upstream_model, "count-tokens"), content, "application/json"
+        )
+
+    def parse_chat_token_count(self, content: bytes) -> int:
+        return counted_tokens(self.name, content, "inputTokens")
 
     def map_error(self, status: int, headers: dict[str, str], content: bytes) -> GatewayError:
         lowered = {name.lower(): value for name, value in headers.items()}

@@ -180,8 +180,7 @@ class BedrockStreamTranslator(StreamTranslator):
         self._finished = False
         self.usage: TokenUsage | None = None
 
-    def feed(self, data: bytes) -> list[bytes]:
-        payloads: list[bytes] = []
+    def read(self, data: bytes, payloads: list[bytes]) -> None:
         for headers, payload in self._decoder.feed(data):
             kind = headers.get(":message-type")
             if kind == "exception":
@@ -192,9 +191,8 @@ class BedrockStreamTranslator(StreamTranslator):
                 message = f"{headers.get(':error-code')}: {headers.get(':error-message')}"
                 raise upstream_error(self._provider, 502, f"in-stream error: {message}")
             payloads.extend(self._event(headers.get(":event-type"), payload))
-        return payloads
 
-    def finish(self) -> list[bytes]:
+    def end(self) -> list[bytes]:
         if not self._finished:
             raise stream_broken(self._provider)
         return []

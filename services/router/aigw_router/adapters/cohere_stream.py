@@ -165,17 +165,15 @@ class CohereChatStream(StreamTranslator):
         self._done = False
         self.usage: TokenUsage | None = None
 
-    def feed(self, data: bytes) -> list[bytes]:
-        payloads: list[bytes] = []
+    def read(self, data: bytes, payloads: list[bytes]) -> None:
         for event in self._decoder.feed(data):
             if self._done or event.data == _DONE:
                 continue
             body = event_object(self._provider, event.data)
             name = body.get("type") or event.event
             payloads.extend(self._on_event(str(name), body))
-        return payloads
 
-    def finish(self) -> list[bytes]:
+    def end(self) -> list[bytes]:
         if not self._done:
             raise stream_broken(self._provider)
         return []

@@ -17,6 +17,11 @@ go through the model's unsupported-params policy; a value equal to Gemini's
 own behaviour (parallel_tool_calls: true, logprobs: false) is simply left
 out. Answers, streams and errors: `gemini_stream.py`.
 
+Token counting goes to `countTokens` with the request chat would send, as
+`generateContentRequest` (AI Studio counts system instruction, tools and tool
+config with the contents only in that form); the answer's `totalTokens` is the
+count (absent when zero, as proto3 JSON leaves zeros out).
+
 Embeddings go to `batchEmbedContents`, which takes at most 100 requests: a
 larger batch is sent as several, and their vectors come back as one list in
 input order. Gemini's answer carries no token counts, so usage is zero.
@@ -35,7 +40,7 @@ from aigw_router.adapters._chat_request import allowed_tool_names
 from aigw_router.adapters._embeddings import embedding_list, split_inputs
 from aigw_router.adapters._errors import retry_after_seconds, upstream_error
 from aigw_router.adapters._params import RequestFields, apply_policy, refuse_value
-from aigw_router.adapters._responses import json_object
+from aigw_router.adapters._responses import counted_tokens, json_object
 from aigw_router.adapters.base import (
     AdapterServices,
     ChatCall,
@@ -109,7 +114,8 @@ class GeminiAdapter(ProviderAdapter):
         path = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
         return f"{self.base_url}/v1beta/{quote(path, safe='/')}:{method}"
 
-    def embed_model_name(self, model: str) -> str:
+    def model_name(self, model: str) -> str:
+        """The model's resource name, as request bodies name it (`models/...`, `tunedModels/...`)."""
         return model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
 
     async def auth_headers(self) -> dict[str, str]:
@@ -126,6 +132,12 @@ class GeminiAdapter(ProviderAdapter):
     # --- chat ------------------------------------------------------------------
 
     async def build_chat(self, call: ChatCall) -> UpstreamRequest:
+        body = await self.generate_content_body(call)
+        method = "streamGenerateContent?alt=sse" if call.stream else "generateContent"
+        return await self._request(self.model_url(call.upstream_model, method), body, stream=call.stream)
+
+    async def generate_content_body(self, call: ChatCall) -> dict[str, Any]:
+        """The `GenerateContentRequest` for an OpenAI chat request (a 400 if it cannot be translated)."""
         raw = orjson.loads(call.body)
         _FIELDS.apply_policy(raw, self.name, call.policy)
         if raw.get("parallel_tool_calls") is False:
@@ -149,8 +161,7 @@ class GeminiAdapter(ProviderAdapter):
         config = _generation_config(request, raw.get("top_k"))
         if config:
             body["generationConfig"] = config
-        method = "streamGenerateContent?alt=sse" if call.stream else "generateContent"
-        return await self._request(self.model_url(call.upstream_model, method), body, stream=call.stream)
+        return body
 
     def parse_chat(self, content: bytes, upstream_model: str) -> CompletionResult:
         created = int(self.clock.now())
@@ -163,6 +174,19 @@ class GeminiAdapter(ProviderAdapter):
         return GeminiStreamTranslator(
             self.name, include_usage=include_usage, model=upstream_model, created=int(self.clock.now())
         )
+
+    # --- token counting --------------------------------------------------------
+
+    async def build_chat_token_count(self, call: ChatCall) -> UpstreamRequest:
+        body = self.count_tokens_body(call.upstream_model, await self.generate_content_body(call))
+        return await self._request(self.model_url(call.upstream_model, "countTokens"), body)
+
+    def count_tokens_body(self, model: str, generate: dict[str, Any]) -> dict[str, Any]:
+        """The countTokens body for a GenerateContentRequest: on AI Studio, the whole request, named."""
+        return {"generateContentRequest": {"model": self.model_name(model), **generate}}
+
+    def parse_chat_token_count(self, content: bytes) -> int:
+        return counted_tokens(self.name, content, "totalTokens", absent=0)
 
     # --- embeddings ------------------------------------------------------------
 
@@ -186,7 +210,7 @@ class GeminiAdapter(ProviderAdapter):
 
     async def build_embeddings(self, call: EmbeddingsCall) -> UpstreamRequest:
         texts, dimensions = self.embedding_texts(call)
-        model = self.embed_model_name(call.upstream_model)
+        model = self.model_name(call.upstream_model)
         extra = {"outputDimensionality": dimensions} if dimensions else {}
         requests = [{"model": model, "content": {"parts": [{"text": text}]}, **extra} for text in texts]
         return await self._request(

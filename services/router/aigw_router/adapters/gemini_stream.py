@@ -188,11 +188,9 @@ class GeminiStreamTranslator(StreamTranslator):
         self._out = ChunkWriter(None, created, model)
         self.usage: TokenUsage | None = None
 
-    def feed(self, data: bytes) -> list[bytes]:
-        payloads: list[bytes] = []
+    def read(self, data: bytes, payloads: list[bytes]) -> None:
         for event in self._decoder.feed(data):
             payloads.extend(self._translate(event_object(self._provider, event.data)))
-        return payloads
 
     def _translate(self, chunk: dict[str, Any]) -> list[bytes]:
         if "error" in chunk:
@@ -239,7 +237,7 @@ class GeminiStreamTranslator(StreamTranslator):
             payloads.append(self._out.delta({}, reason, index))
         return payloads
 
-    def finish(self) -> list[bytes]:
+    def end(self) -> list[bytes]:
         if not self._choices or not all(state.finished for state in self._choices.values()):
             raise stream_broken(self._provider)
         if not self._include_usage:

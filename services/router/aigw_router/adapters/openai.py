@@ -83,8 +83,7 @@ class OpenAIStreamTranslator(StreamTranslator):
         self._done = False
         self.usage: TokenUsage | None = None
 
-    def feed(self, data: bytes) -> list[bytes]:
-        payloads: list[bytes] = []
+    def read(self, data: bytes, payloads: list[bytes]) -> None:
         for event in self._decoder.feed(data):
             payload = event.data
             if payload == _DONE:
@@ -99,7 +98,6 @@ class OpenAIStreamTranslator(StreamTranslator):
             if not self._include_usage and b'"usage":null' in payload:
                 payload = payload.replace(b',"usage":null', b"").replace(b'"usage":null,', b"")
             payloads.append(payload)
-        return payloads
 
     def _inspect(self, payload: bytes) -> bytes:
         try:
@@ -121,7 +119,7 @@ class OpenAIStreamTranslator(StreamTranslator):
                 return orjson.dumps(chunk)
         return payload
 
-    def finish(self) -> list[bytes]:
+    def end(self) -> list[bytes]:
         if not self._done:
             raise stream_broken(self._provider)
         return []

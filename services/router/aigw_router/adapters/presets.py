@@ -356,12 +356,14 @@ class PresetStreamTranslator(OpenAIStreamTranslator):
         super().__init__(provider, include_usage)
         self._wants_usage = include_usage
 
-    def feed(self, data: bytes) -> list[bytes]:
-        payloads: list[bytes] = []
-        for payload in super().feed(data):
-            canonical = payload.startswith(_CANONICAL_ID) and b'"usage"' not in payload
-            payloads.extend((payload,) if canonical else self._normalize(payload))
-        return payloads
+    def read(self, data: bytes, payloads: list[bytes]) -> None:
+        raw: list[bytes] = []
+        try:
+            super().read(data, raw)
+        finally:
+            for payload in raw:
+                canonical = payload.startswith(_CANONICAL_ID) and b'"usage"' not in payload
+                payloads.extend((payload,) if canonical else self._normalize(payload))
 
     def _normalize(self, payload: bytes) -> list[bytes]:
         try:

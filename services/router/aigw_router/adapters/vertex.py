@@ -8,6 +8,10 @@ for the `global` location) unless `base_url` replaces it. Requests carry an
 OAuth bearer token made from `service_account` (see `vertex_auth.py`); a 401
 makes the adapter forget its token, so the next request gets a fresh one.
 
+Token counting uses `:countTokens`, whose body holds the contents, system
+instruction, tools and generation config of the request chat would send (it
+has no field for the tool config); `totalTokens` is the count.
+
 Embeddings use `:predict`: `instances` of `{"content": text}`,
 `parameters.outputDimensionality` for `dimensions`. A request holds at most
 250 instances, and only one for the gemini-embedding models, so a batch may
@@ -36,6 +40,8 @@ _MAX_INSTANCES = 250
 # The gemini-embedding models take one instance per predict request.
 _ONE_INSTANCE_PREFIX = "gemini-embedding"
 _TOKEN_TIMEOUT_S = 30.0
+# The fields of a GenerateContentRequest that Vertex's CountTokensRequest has too.
+_COUNTED_FIELDS = ("contents", "systemInstruction", "tools", "generationConfig")
 
 
 class VertexAdapter(GeminiAdapter):
@@ -86,6 +92,9 @@ class VertexAdapter(GeminiAdapter):
             # The token was revoked or expired early: the next request gets a fresh one.
             self.tokens.invalidate()
         return super().map_error(status, headers, content)
+
+    def count_tokens_body(self, model: str, generate: dict[str, Any]) -> dict[str, Any]:
+        return {name: generate[name] for name in _COUNTED_FIELDS if name in generate}
 
     def embedding_limit(self, model: str) -> int:
         return 1 if model.rsplit("/", 1)[-1].startswith(_ONE_INSTANCE_PREFIX) else _MAX_INSTANCES

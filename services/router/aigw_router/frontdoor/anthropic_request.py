@@ -24,6 +24,10 @@ The result is the canonical request every adapter speaks (it passes
   (at most 4, like OpenAI); `temperature`, `top_p` as they are;
   `output_config.format` → a strict `json_schema` response format. A streamed
   call (the router's decision, not the body's `stream`) asks for usage.
+- A count_tokens body (`CountTokensRequest`: the same input, no `max_tokens`
+  and no sampling) becomes a chat request without any of them, so a
+  provider's token count is asked for exactly the input, with no invented
+  limit.
 
 Dropped, because they are hints another model cannot follow and refusing them
 would break every agent that sends them by default: `top_k` (OpenAI has no
@@ -54,6 +58,7 @@ from aigw_runtime.anthropic_messages import (
     DocumentBlock,
     FileSource,
     ImageBlock,
+    MessagesInput,
     MessagesRequest,
     PlainTextSource,
     RedactedThinkingBlock,
@@ -243,7 +248,7 @@ def _system_content(system: str | list[TextBlock]) -> str | list[Part]:
     return _content([_text(block.text) for block in system])
 
 
-def _messages(request: MessagesRequest) -> list[dict[str, Any]]:
+def _messages(request: MessagesInput) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     if request.system:
         messages.append({"role": "system", "content": _system_content(request.system)})
@@ -280,7 +285,7 @@ def _function_tool(tool: Tool, param: str) -> dict[str, Any]:
     return {"type": "function", "function": function}
 
 
-def _apply_tools(request: MessagesRequest, chat: dict[str, Any]) -> None:
+def _apply_tools(request: MessagesInput, chat: dict[str, Any]) -> None:
     tools = [_function_tool(tool, f"tools[{index}]") for index, tool in enumerate(request.tools or [])]
     choice = request.tool_choice
     if tools:
@@ -310,7 +315,7 @@ def _apply_tools(request: MessagesRequest, chat: dict[str, Any]) -> None:
         chat["parallel_tool_calls"] = False
 
 
-def _apply_output_controls(request: MessagesRequest, chat: dict[str, Any]) -> None:
+def _apply_sampling(request: MessagesRequest, chat: dict[str, Any]) -> None:
     if request.max_tokens == 0:
         raise _only_claude("max_tokens", "max_tokens 0 (prompt cache warming)")
     chat["max_tokens"] = request.max_tokens
@@ -324,6 +329,9 @@ def _apply_output_controls(request: MessagesRequest, chat: dict[str, Any]) -> No
         chat["temperature"] = request.temperature
     if request.top_p is not None:
         chat["top_p"] = request.top_p
+
+
+def _apply_output_format(request: MessagesInput, chat: dict[str, Any]) -> None:
     output_format = request.output_config.format if request.output_config else None
     if output_format is not None:
         chat["response_format"] = {
@@ -332,8 +340,8 @@ def _apply_output_controls(request: MessagesRequest, chat: dict[str, Any]) -> No
         }
 
 
-def messages_to_chat(request: MessagesRequest, raw: dict[str, Any], *, stream: bool) -> dict[str, Any]:
-    """The OpenAI chat request for an Anthropic Messages request (`raw` is its decoded JSON).
+def messages_to_chat(request: MessagesInput, raw: dict[str, Any], *, stream: bool) -> dict[str, Any]:
+    """The OpenAI chat request for an Anthropic Messages (or count_tokens) request (`raw`: its decoded JSON).
 
     Raises a 400 `InvalidRequestError` naming the field for what only Claude can do.
     """
@@ -346,7 +354,9 @@ def messages_to_chat(request: MessagesRequest, raw: dict[str, Any], *, stream: b
             "The request has no content another model can read.", param="messages", code="invalid_value"
         )
     _apply_tools(request, chat)
-    _apply_output_controls(request, chat)
+    if isinstance(request, MessagesRequest):
+        _apply_sampling(request, chat)
+    _apply_output_format(request, chat)
     if stream:
         chat["stream"] = True
         chat["stream_options"] = {"include_usage": True}

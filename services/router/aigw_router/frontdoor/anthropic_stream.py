@@ -68,12 +68,11 @@ class ChatToAnthropicStream(StreamTranslator):
         self._ended = False
         self.usage: TokenUsage | None = None
 
-    def feed(self, data: bytes) -> list[bytes]:
-        events = self._translate(self._inner.feed(data))
+    def read(self, data: bytes, payloads: list[bytes]) -> None:
+        payloads.extend(self._translate(self._inner.feed(data)))
         self.usage = self._inner.usage
-        return events
 
-    def finish(self) -> list[bytes]:
+    def end(self) -> list[bytes]:
         events = self._translate(self._inner.finish())
         self.usage = self._inner.usage
         if not self._ended:
