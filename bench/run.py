@@ -21,6 +21,7 @@ import os
 import platform
 import secrets
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -174,6 +175,45 @@ def measure_plain(name: str, url: str, key: str, model: str, seconds: float, war
     return Row(name, c1, c64, None)
 
 
+TRANSLATED = {
+    "bench-anthropic": "translated to Anthropic Messages",
+    "bench-bedrock": "translated to Bedrock Converse, SigV4",
+}
+
+
+def measure_interleaved(url: str, key: str, models: list[str], seconds: float, rounds: int = 5) -> str:
+    """Added latency at c=1 of each translated model over the pass-through, models taking turns.
+
+    Rows measured one after the other drift with the machine by more than the
+    difference sought (a tenth of a millisecond), so each round measures every
+    model in turn and the table gives the medians of the rounds.
+    """
+    print("measuring translation against pass-through, interleaved ...", file=sys.stderr, flush=True)
+    order = ["bench-json", *models]
+    p50s: dict[str, list[float]] = {model: [] for model in order}
+    p99s: dict[str, list[float]] = {model: [] for model in order}
+    for _ in range(rounds):
+        for model in order:
+            result = run_plain(url, key, model, 1, max(1.0, seconds / rounds))
+            p50s[model].append(result.p50_ms)
+            p99s[model].append(result.p99_ms)
+    base50, base99 = statistics.median(p50s["bench-json"]), statistics.median(p99s["bench-json"])
+    lines = [
+        f"Translation over the OpenAI pass-through, c=1, the models in turn ({rounds} rounds, medians):",
+        "",
+        "| target | p50 ms | added over pass-through | p99 ms | added over pass-through |",
+        "|---|---:|---:|---:|---:|",
+        f"| aigw, OpenAI pass-through | {base50:.3f} | | {base99:.3f} | |",
+    ]
+    for model in models:
+        p50, p99 = statistics.median(p50s[model]), statistics.median(p99s[model])
+        added50, added99 = p50 - base50, p99 - base99
+        lines.append(
+            f"| aigw, {TRANSLATED[model]} | {p50:.3f} | {added50:+.3f} | {p99:.3f} | {added99:+.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _machine() -> str:
     cpu = (
         next(
@@ -257,6 +297,17 @@ def main() -> int:
         if upstream.bedrock_url:
             name = "aigw, translated to Bedrock Converse, SigV4 (non-streaming)"
             rows.append(measure_plain(name, plain.url, plain.key, "bench-bedrock", *timing))
+        translated = [
+            m
+            for m, url in (
+                ("bench-anthropic", upstream.anthropic_url),
+                ("bench-bedrock", upstream.bedrock_url),
+            )
+            if url
+        ]
+        interleaved = (
+            measure_interleaved(plain.url, plain.key, translated, 2 * args.seconds) if translated else ""
+        )
         # The traced gateway runs alone, so that it does not share the CPU with the first one.
         plain.stop()
         gateways.remove(plain)
@@ -276,6 +327,8 @@ def main() -> int:
     import shutil
 
     table = report(rows, upstream.kind, args.seconds, "wrk" if shutil.which("wrk") else "an asyncio client")
+    if interleaved:
+        table += "\n" + interleaved
     print("measuring the adapters' translation in process ...", file=sys.stderr, flush=True)
     table += (
         "\nTranslation alone, in process (`bench/translation.py`): the CPU each adapter spends to build "
