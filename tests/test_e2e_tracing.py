@@ -129,3 +129,29 @@ def test_one_request_makes_one_trace_with_every_hop_as_parent_and_child(
     assert (parent_service, parent.name) == ("aigw-router", rpcs["router"])
     assert upstream.kind == trace_pb2.Span.SPAN_KIND_CLIENT
     assert not any("sk-" in a.value.string_value for _, span in spans for a in span.attributes)
+
+
+def test_anthropics_door_is_traced_the_same_way(
+    traced_gateway: Gateway, receiver: tuple[Receiver, int]
+) -> None:
+    collector, _ = receiver
+    key = traced_gateway.create_key("traced-messages")["key"]
+    trace_id, client_span = secrets.token_bytes(16), secrets.token_bytes(8)
+
+    response = httpx.post(
+        f"{traced_gateway.v1}/messages",
+        headers={"x-api-key": key, "traceparent": f"00-{trace_id.hex()}-{client_span.hex()}-01"},
+        json={"model": "chat", "max_tokens": 20, "messages": [{"role": "user", "content": "trace me"}]},
+        timeout=20,
+    )
+    assert response.status_code == 200 and response.json()["type"] == "message"
+
+    router = "/aigw.router.v1.RouterService/Complete"
+    spans = _wait_for(collector, trace_id, {"POST /v1/messages", router, "upstream fake"})
+    by_id = {span.span_id: (service, span) for service, span in spans}
+    root = next(span for _, span in spans if span.name == "POST /v1/messages")
+    served = next(span for service, span in spans if service == "aigw-router" and span.name == router)
+    upstream = next(span for _, span in spans if span.name == "upstream fake")
+    assert root.parent_span_id == client_span
+    assert by_id[served.parent_span_id][1].parent_span_id == root.span_id
+    assert upstream.parent_span_id == served.span_id
