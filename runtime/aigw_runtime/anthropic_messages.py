@@ -18,15 +18,13 @@ deployment will ever read them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import msgspec
 import orjson
 
-from aigw_runtime.errors import GatewayError, InvalidRequestError
-from aigw_runtime.openai_chat import invalid_request
-
-_T = TypeVar("_T")
+from aigw_runtime.errors import GatewayError
+from aigw_runtime.openai_chat import decode_body
 
 
 class _Base(msgspec.Struct, omit_defaults=True, kw_only=True):
@@ -337,23 +335,12 @@ _count_tokens_decoder = msgspec.json.Decoder(CountTokensRequest)
 
 def decode_messages_request(body: bytes) -> MessagesRequest:
     """Decodes and validates a `/v1/messages` body; a bad one raises a 400 naming the field."""
-    return _decode(_messages_decoder, body)
+    return decode_body(_messages_decoder, body)
 
 
 def decode_count_tokens_request(body: bytes) -> CountTokensRequest:
     """Decodes and validates a `/v1/messages/count_tokens` body, like `decode_messages_request`."""
-    return _decode(_count_tokens_decoder, body)
-
-
-def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
-    try:
-        return decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise invalid_request(str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise InvalidRequestError(
-            f"We could not parse the JSON body of your request. ({exc})", code="invalid_json"
-        ) from None
+    return decode_body(_count_tokens_decoder, body)
 
 
 # --- Anthropic's error envelope --------------------------------------------------

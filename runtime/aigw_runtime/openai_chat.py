@@ -8,7 +8,7 @@ through untouched. Field names and limits follow OpenAI's OpenAPI spec.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -224,13 +224,19 @@ class ChatCompletionRequest(_Base, kw_only=True):
     modalities: list[str] | None = None
 
 
+_T = TypeVar("_T")
 _decoder = msgspec.json.Decoder(ChatCompletionRequest)
 
 
 def decode_chat_request(body: bytes) -> ChatCompletionRequest:
     """Decodes and validates a request body; a bad one raises a 400 naming the field."""
+    return decode_body(_decoder, body)
+
+
+def decode_body(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
+    """Decodes and validates a request body with `decoder`; a bad one raises a 400 naming the field."""
     try:
-        return _decoder.decode(body)
+        return decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise invalid_request(str(exc)) from None
     except msgspec.DecodeError as exc:

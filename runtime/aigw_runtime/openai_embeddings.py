@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from aigw_runtime.errors import InvalidRequestError
-from aigw_runtime.openai_chat import invalid_request
+from aigw_runtime.openai_chat import decode_body
 
 NonEmptyText = Annotated[str, msgspec.Meta(min_length=1)]
 Tokens = Annotated[list[int], msgspec.Meta(min_length=1)]
@@ -33,14 +33,7 @@ _decoder = msgspec.json.Decoder(EmbeddingsRequest)
 
 def decode_embeddings_request(body: bytes) -> EmbeddingsRequest:
     """Decodes and validates a request body; a bad one raises a 400 naming the field."""
-    try:
-        request = _decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise invalid_request(str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise InvalidRequestError(
-            f"We could not parse the JSON body of your request. ({exc})", code="invalid_json"
-        ) from None
+    request = decode_body(_decoder, body)
     if isinstance(request.input, list) and len({type(item) for item in request.input}) > 1:
         raise InvalidRequestError(
             "'input' must be a string, or a list of strings, of token ids or of token-id lists, not a mix.",
