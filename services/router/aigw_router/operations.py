@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -63,6 +64,21 @@ MAX_IN_FLIGHT_PER_CALL = 8
 
 _T = TypeVar("_T")
 
+log = logging.getLogger(__name__)
+
+
+def unreadable_answer(deployment: Deployment) -> UpstreamError:
+    """The 502 for a provider answer an adapter failed to read (logged with its trace, for a fix).
+
+    Adapters check what providers send; this is the net under a check they
+    lack, so that an odd answer is the provider's failure, not a 500.
+    """
+    log.exception("provider %s: an answer the adapter could not read", deployment.provider)
+    return UpstreamError(
+        f"Provider {deployment.provider} sent a response the gateway could not read.",
+        code="upstream_malformed",
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class CallOptions:
@@ -80,10 +96,6 @@ class Operation(StrEnum):
     EMBEDDINGS = "embeddings"
     ANTHROPIC_MESSAGES = "anthropic.messages"
     ANTHROPIC_COUNT_TOKENS = "anthropic.count_tokens"
-
-    @property
-    def streams(self) -> bool:
-        return self in (Operation.CHAT_COMPLETIONS, Operation.ANTHROPIC_MESSAGES)
 
 
 class Exchange(abc.ABC):
@@ -124,7 +136,12 @@ class OneRequestExchange(Exchange):
     async def complete(self, caller: UpstreamCaller) -> CompletionResult:
         request = await self.request()
         content = b"" if request is None else (await caller.send(self.deployment, request)).content
-        return self.result(content)
+        try:
+            return self.result(content)
+        except GatewayError:
+            raise
+        except Exception:
+            raise unreadable_answer(self.deployment) from None
 
 
 class ChatExchange(OneRequestExchange):
@@ -161,7 +178,12 @@ class EmbeddingsExchange(Exchange):
         else:
             jobs = [partial(self._send, caller, part) for part in parts]
             answers = await gather_bounded(jobs, MAX_IN_FLIGHT_PER_CALL)
-        return self.adapter.parse_embeddings(answers, call)
+        try:
+            return self.adapter.parse_embeddings(answers, call)
+        except GatewayError:
+            raise
+        except Exception:
+            raise unreadable_answer(self.deployment) from None
 
     async def _send(self, caller: UpstreamCaller, part: EmbeddingsCall) -> UpstreamAnswer:
         return await caller.send(self.deployment, await self.adapter.build_embeddings(part))
@@ -227,18 +249,22 @@ def native_messages(adapter: ProviderAdapter) -> NativeMessages | None:
     return adapter
 
 
-class AnthropicMessagesExchange(OneRequestExchange):
-    """Anthropic's Messages API: passed through to Claude, translated to and from chat for anyone else.
-
-    Translated streams always ask the adapter for usage, so metering and the
-    final `message_delta` both see the token counts.
-    """
+class _AnthropicExchange(OneRequestExchange):
+    """An operation of Anthropic's API: native when the deployment speaks it, translated otherwise."""
 
     def __init__(
         self, deployment: Deployment, body: bytes, stream: bool, options: CallOptions = NO_OPTIONS
     ) -> None:
         super().__init__(deployment, body, stream, options)
         self._native = native_messages(self.adapter)
+
+
+class AnthropicMessagesExchange(_AnthropicExchange):
+    """Anthropic's Messages API: passed through to Claude, translated to and from chat for anyone else.
+
+    Translated streams always ask the adapter for usage, so metering and the
+    final `message_delta` both see the token counts.
+    """
 
     async def request(self) -> UpstreamRequest | None:
         d = self.deployment
@@ -268,7 +294,7 @@ class AnthropicMessagesExchange(OneRequestExchange):
         return ChatToAnthropicStream(self.adapter.chat_stream(True, upstream_model), upstream_model)
 
 
-class AnthropicCountTokensExchange(OneRequestExchange):
+class AnthropicCountTokensExchange(_AnthropicExchange):
     """Anthropic's count_tokens: counted by the provider itself, natively or on the translated request.
 
     Claude gets the body as sent. Any other deployment gets the chat request a
@@ -277,12 +303,6 @@ class AnthropicCountTokensExchange(OneRequestExchange):
     answer is Anthropic's `{"input_tokens": N}`. A provider that cannot count
     refuses with a 400: an estimate would look exactly like a real count.
     """
-
-    def __init__(
-        self, deployment: Deployment, body: bytes, stream: bool, options: CallOptions = NO_OPTIONS
-    ) -> None:
-        super().__init__(deployment, body, stream, options)
-        self._native = native_messages(self.adapter)
 
     async def request(self) -> UpstreamRequest | None:
         d = self.deployment
