@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aigw_router.adapters import CompletionResult, TokenUsage
 from aigw_router.catalog import Catalog, Deployment
-from aigw_router.operations import NO_OPTIONS, CallOptions, Operation, exchange_for
+from aigw_router.operations import NO_OPTIONS, CallOptions, Operation, exchange_for, unreadable_answer
 from aigw_router.upstream import UpstreamCaller
 from aigw_runtime.errors import GatewayError, InvalidRequestError, ServiceUnavailableError
 
@@ -96,4 +96,8 @@ class Router:
                 if started or not exc.retryable:
                     raise
                 last = exc
+            except Exception:
+                if not started:
+                    raise
+                raise unreadable_answer(deployment) from None
         raise last

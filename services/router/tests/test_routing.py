@@ -10,8 +10,9 @@ import httpx
 import orjson
 import pytest
 
-from aigw_router.adapters import AdapterServices
+from aigw_router.adapters import AdapterServices, CompletionResult
 from aigw_router.adapters._images import ImageFetcher
+from aigw_router.adapters.openai import OpenAIAdapter, OpenAIStreamTranslator
 from aigw_router.catalog import Catalog
 from aigw_router.operations import MAX_IN_FLIGHT_PER_CALL, Operation
 from aigw_router.routing import Router, StreamFinished, StreamStarted
@@ -195,6 +196,38 @@ async def test_an_in_stream_error_in_the_same_bytes_as_chunks_relays_the_chunks_
 
     assert isinstance(events[0], StreamStarted) and events[1:] == [[CHUNK]]
     assert caught.value.status == 502 and caught.value.code == "upstream_error"
+
+
+async def test_an_answer_the_adapter_cannot_read_is_a_502_and_falls_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreadable(self: OpenAIAdapter, content: bytes, upstream_model: str) -> CompletionResult:
+        if self.name == "first":
+            raise KeyError("a field the adapter assumed")
+        return CompletionResult(body=content)
+
+    monkeypatch.setattr(OpenAIAdapter, "parse_chat", unreadable)
+    router = _router(lambda r: httpx.Response(200, json=ANSWER), monkeypatch)
+
+    result, route = await router.complete(CHAT, "chat", BODY)
+
+    assert route.provider == "second" and route.attempts == 2
+    assert orjson.loads(result.body)["choices"][0]["message"]["content"] == "ok"
+
+
+async def test_a_stream_the_adapter_cannot_read_ends_in_a_502_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreadable(self: OpenAIStreamTranslator, data: bytes, payloads: list[bytes]) -> None:
+        raise TypeError("a shape the translator assumed")
+
+    monkeypatch.setattr(OpenAIStreamTranslator, "read", unreadable)
+    router = _router(lambda r: httpx.Response(200, content=_sse(CHUNK, USAGE)), monkeypatch)
+
+    with pytest.raises(GatewayError) as caught:
+        await _collect(router.stream(CHAT, "chat", BODY, include_usage=False))
+
+    assert caught.value.status == 502 and caught.value.code == "upstream_malformed"
 
 
 # --- embeddings: a batch the provider takes in several requests ------------------------------

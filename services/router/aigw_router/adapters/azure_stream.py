@@ -62,7 +62,8 @@ class AzureStreamTranslator(OpenAIStreamTranslator):
 
     @staticmethod
     def _with_deltas(chunk: dict[str, Any]) -> dict[str, Any]:
-        for choice in chunk.get("choices") or []:
+        choices = chunk.get("choices")
+        for choice in choices if isinstance(choices, list) else ():
             if isinstance(choice, dict) and "delta" not in choice:
                 choice["delta"] = {}
         return chunk

@@ -77,12 +77,14 @@ def bedrock_error(
 
 def finish_reason(provider: str, stop_reason: Any) -> str:
     """OpenAI's finish_reason for a Converse stopReason (unknown future reasons read as `stop`)."""
+    if not isinstance(stop_reason, str):
+        return "stop"
     if stop_reason in _MALFORMED:
         raise UpstreamError(
             f"Provider {provider} stopped with {stop_reason}: the model's output could not be used.",
             code="upstream_malformed_output",
         )
-    return FINISH_REASONS.get(str(stop_reason), "stop")
+    return FINISH_REASONS.get(stop_reason, "stop")
 
 
 def _count(value: Any) -> int:

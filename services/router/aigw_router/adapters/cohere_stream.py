@@ -119,7 +119,8 @@ def chat_completion(provider: str, response: dict[str, Any], model: str, created
     reason = finish_reason(provider, response.get("finish_reason"))
     plan = message.get("tool_plan")
     texts = [plan] if isinstance(plan, str) and plan else []
-    for item in message.get("content") or ():
+    content = message.get("content")
+    for item in content if isinstance(content, list) else ():
         if isinstance(item, dict) and item.get("type") == "text" and isinstance(item.get("text"), str):
             texts.append(item["text"])
     calls = message.get("tool_calls")

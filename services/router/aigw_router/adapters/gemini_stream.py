@@ -144,7 +144,7 @@ def completion_body(
             native = candidate.get("finishReason")
             choices.append(
                 {
-                    "index": candidate.get("index", position),
+                    "index": _index(candidate, position),
                     "message": message,
                     "logprobs": None,
                     "finish_reason": finish_reason(
@@ -213,8 +213,7 @@ class GeminiStreamTranslator(StreamTranslator):
         return payloads
 
     def _candidate(self, candidate: Mapping[str, Any], position: int) -> list[bytes]:
-        index = candidate.get("index", position)
-        index = index if isinstance(index, int) else position
+        index = _index(candidate, position)
         state = self._choices.setdefault(index, _ChoiceState())
         if state.finished:
             return []
@@ -264,3 +263,9 @@ def retry_delay(details: list[Any]) -> float | None:
             except ValueError:
                 return None
     return None
+
+
+def _index(candidate: Mapping[str, Any], position: int) -> int:
+    """A candidate's index (its place in the answer when it names none, or none that is a number)."""
+    index = candidate.get("index", position)
+    return index if isinstance(index, int) and not isinstance(index, bool) else position

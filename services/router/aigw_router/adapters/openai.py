@@ -20,7 +20,7 @@ import orjson
 
 from aigw_router.adapters._chunks import malformed_event, stream_broken
 from aigw_router.adapters._errors import error_json, retry_after_seconds, upstream_error
-from aigw_router.adapters._responses import json_object
+from aigw_router.adapters._responses import count_field, json_object
 from aigw_router.adapters.base import (
     AdapterServices,
     ChatCall,
@@ -44,20 +44,14 @@ def usage_from_openai(usage: Any) -> TokenUsage:
     """OpenAI's usage object (with its optional details) as TokenUsage."""
     if not isinstance(usage, dict):
         return TokenUsage()
-    prompt = usage.get("prompt_tokens") or 0
-    completion = usage.get("completion_tokens") or 0
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    completion_details = usage.get("completion_tokens_details") or {}
+    prompt = count_field(usage, "prompt_tokens")
+    completion = count_field(usage, "completion_tokens")
     return TokenUsage(
-        prompt_tokens=int(prompt),
-        completion_tokens=int(completion),
-        total_tokens=int(usage.get("total_tokens") or prompt + completion),
-        cached_tokens=int(prompt_details.get("cached_tokens") or 0)
-        if isinstance(prompt_details, dict)
-        else 0,
-        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0)
-        if isinstance(completion_details, dict)
-        else 0,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=count_field(usage, "total_tokens") or prompt + completion,
+        cached_tokens=count_field(usage.get("prompt_tokens_details"), "cached_tokens"),
+        reasoning_tokens=count_field(usage.get("completion_tokens_details"), "reasoning_tokens"),
     )
 
 
