@@ -136,7 +136,7 @@ class FakeProviderApp:
 
     async def _handle(self, request: Request) -> Response:
         allowed: list[str] = []
-        protocol = self._owner(request.path)
+        protocol: WireProtocol | None = None
         for mounted in self._mounted:
             params = mounted.route.match(request.path)
             if params is None:
@@ -149,6 +149,8 @@ class FakeProviderApp:
                 return await mounted.route.handler(request.with_path_params(params))
             except ProviderError as error:
                 return protocol.error_response(error)
+        # Only a path no route serves needs the search for the provider it resembles.
+        protocol = protocol or self._owner(request.path)
         return protocol.error_response(protocol.unknown_route(request, allowed))
 
     @staticmethod
