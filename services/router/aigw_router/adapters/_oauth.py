@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 from typing import Any
 
 import httpx
 
-from aigw_router.adapters._errors import error_json
+from aigw_router.adapters._errors import error_json, scrub
 from aigw_runtime.clock import Clock
 from aigw_runtime.errors import UpstreamError, UpstreamTimeoutError
 
@@ -27,6 +28,9 @@ def answer_json(content: bytes) -> dict[str, Any]:
     """A token endpoint's answer as a JSON object (empty when it is not one)."""
     answer = error_json(content)
     return answer if isinstance(answer, dict) else {}
+
+
+log = logging.getLogger(__name__)
 
 
 class OAuthTokens(abc.ABC):
@@ -99,6 +103,24 @@ class OAuthTokens(abc.ABC):
                 f"Provider {self._provider}: {self.endpoint_name} could not be reached.",
                 code="upstream_unreachable",
             ) from None
+
+    def _refused(self, status: int, reason: str) -> UpstreamError:
+        """The client's error when the token endpoint refused the gateway's credentials.
+
+        The endpoint's own reason (an Entra or Google error code and text) is for
+        the operator, so it goes to the log; the client learns only that the
+        gateway's credentials were refused, as for any provider's 401.
+        """
+        log.warning(
+            "provider %s: %s refused the credentials (HTTP %d): %s",
+            self._provider,
+            self.endpoint_name,
+            status,
+            scrub(reason) or "no reason given",
+        )
+        return UpstreamError(
+            f"Provider {self._provider} refused the gateway's credentials.", code="upstream_auth_failed"
+        )
 
     def _access_token(self, answer: dict[str, Any]) -> str:
         """The `access_token` of a successful answer, which must hold one."""

@@ -17,10 +17,8 @@ from urllib.parse import quote
 
 import httpx
 
-from aigw_router.adapters._errors import scrub
 from aigw_router.adapters._oauth import OAuthTokens, answer_json
 from aigw_runtime.clock import Clock
-from aigw_runtime.errors import GatewayError, UpstreamError
 
 COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
 ENTRA_AUTHORITY = "https://login.microsoftonline.com"
@@ -79,7 +77,7 @@ class EntraTokens(OAuthTokens):
         response = await self._post(self.form())
         answer = answer_json(response.content)
         if response.status_code != 200:
-            raise self._refused(response.status_code, answer)
+            raise self._refused(response.status_code, self._reason(answer))
         token = self._access_token(answer)
         expires_in = answer.get("expires_in")
         # Entra ID has sent expires_in as a string in some versions of the endpoint.
@@ -89,17 +87,12 @@ class EntraTokens(OAuthTokens):
             lifetime = _DEFAULT_LIFETIME_S
         return token, lifetime
 
-    def _refused(self, status: int, answer: dict[str, Any]) -> GatewayError:
-        """The gateway's error for a refusal: Entra's error code and the first line of its description."""
+    def _reason(self, answer: dict[str, Any]) -> str:
+        """Entra's error code and the first line of its description (later lines are trace ids)."""
         parts = []
         if isinstance(answer.get("error"), str):
             parts.append(answer["error"])
         description = answer.get("error_description")
         if isinstance(description, str) and description.strip():
-            # Later lines hold trace and correlation ids, of no use to a client.
             parts.append(description.strip().splitlines()[0])
-        reason = f": {scrub(' - '.join(parts))}" if parts else ""
-        return UpstreamError(
-            f"Provider {self._provider}: Entra ID refused the client credentials (HTTP {status}){reason}.",
-            code="upstream_auth_failed",
-        )
+        return " - ".join(parts)

@@ -18,11 +18,9 @@ import httpx
 import orjson
 from google.auth import crypt, jwt
 
-from aigw_router.adapters._errors import scrub
 from aigw_router.adapters._oauth import OAuthTokens, answer_json
 from aigw_runtime.clock import Clock
 from aigw_runtime.config import ConfigError
-from aigw_runtime.errors import GatewayError, UpstreamError
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -90,20 +88,11 @@ class ServiceAccountTokens(OAuthTokens):
 
     async def _fetch(self) -> tuple[str, float]:
         response = await self._post({"grant_type": JWT_BEARER_GRANT, "assertion": self._assertion()})
-        if response.status_code != 200:
-            raise self._refused(response)
         answer = answer_json(response.content)
+        if response.status_code != 200:
+            parts = [answer.get("error"), answer.get("error_description")]
+            raise self._refused(response.status_code, " - ".join(p for p in parts if isinstance(p, str)))
         token = self._access_token(answer)
         expires_in = answer.get("expires_in")
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else float(_ASSERTION_LIFETIME_S)
         return token, lifetime
-
-    def _refused(self, response: httpx.Response) -> GatewayError:
-        answer = answer_json(response.content)
-        parts = [answer.get("error"), answer.get("error_description")]
-        reason = scrub(" - ".join(str(p) for p in parts if isinstance(p, str)))
-        return UpstreamError(
-            f"Provider {self._provider}: the OAuth token endpoint refused the service account "
-            f"(HTTP {response.status_code}){f': {reason}' if reason else ''}.",
-            code="upstream_auth_failed",
-        )
