@@ -177,6 +177,31 @@ def test_an_error_event_inside_a_stream_raises_after_the_chunks_before_it() -> N
 
 
 @pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (
+            {"type": "rate_limit_error", "code": "rate_limit_exceeded", "message": "slow down"},
+            429,
+            "upstream_rate_limited",
+        ),
+        (
+            {"type": "server_error", "code": "server_is_overloaded", "message": "busy"},
+            503,
+            "upstream_overloaded",
+        ),
+        ({"type": "server_error", "code": None, "message": "oops"}, 502, "upstream_error"),
+        ("a bare string", 502, "upstream_error"),
+    ],
+)
+def test_an_in_stream_error_keeps_its_meaning(error: object, status: int, code: str) -> None:
+    translator = _adapter().chat_stream(True, "gpt-4o-mini")
+
+    _, failure = until_failure(translator, b"data: " + orjson.dumps({"error": error}) + b"\n\n")
+
+    assert (failure.status, failure.code) == (status, code)
+
+
+@pytest.mark.parametrize(
     ("status", "headers", "body", "expected_status", "expected_code"),
     [
         (

@@ -67,6 +67,16 @@ def _error_message(content: bytes) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _in_band_status(error: Any) -> int:
+    """The HTTP status an error sent inside a stream stands for: its type or code says, else a 500."""
+    kind = f"{error.get('type')} {error.get('code')}" if isinstance(error, dict) else ""
+    if "rate_limit" in kind:
+        return 429
+    if "overloaded" in kind:
+        return 503
+    return 500
+
+
 class OpenAIStreamTranslator(StreamTranslator):
     """Passes chunk payloads through, watching for usage, in-band errors and `[DONE]`."""
 
@@ -103,7 +113,7 @@ class OpenAIStreamTranslator(StreamTranslator):
         if "error" in chunk:
             error = chunk["error"]
             message = error.get("message") if isinstance(error, dict) else str(error)
-            raise upstream_error(self._provider, 500, f"in-stream error: {message}")
+            raise upstream_error(self._provider, _in_band_status(error), f"in-stream error: {message}")
         if isinstance(chunk.get("usage"), dict):
             self.usage = usage_from_openai(chunk["usage"])
             if not self._include_usage:
