@@ -11,36 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
-import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import quote
 
-import botocore.session
 import httpx
-import orjson
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from google.auth import crypt, jwt
 
-from aigw_fakeprovider import RunningFakeProvider, ServerSettings, running_fake_provider
 from aigw_fakeprovider.answers import IMAGE_TOKENS
 from aigw_fakeprovider.images import png_for
+from fake_bedrock import MODEL as BEDROCK_MODEL
+from fake_bedrock import aws_error, model_path, post
+from fake_credentials import API_KEY, SECRET
+from fake_google import access_token, google_error
 
-GOOGLE_KEY = "AIzaSyCount0123456789abcdefghijklmnop"
-EMAIL = "counter@aigw-test.iam.gserviceaccount.com"
-KEY_ID = "AKIDCOUNTTOKENS00001"
-SECRET = "count-tokens-test-secret-access-key"
-REGION = "eu-central-1"
 GEMINI = "/v1beta/models/gemini-2.0-flash"
 VERTEX = "/v1/projects/aigw-test/locations/us-central1/publishers/google/models/gemini-2.0-flash"
-BEDROCK_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 PNG = base64.b64encode(png_for("count")).decode()
 # "You are terse" (3) + "what is in this picture" (5) + one image.
 EXPECTED = 3 + 5 + IMAGE_TOKENS
@@ -90,66 +75,11 @@ CONVERSE: dict[str, Any] = {
 }
 
 
-def _pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-@pytest.fixture(scope="module")
-def account_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-async def fake(
-    account_key: rsa.RSAPrivateKey, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[RunningFakeProvider]:
-    key_file = tmp_path_factory.mktemp("google") / "sa.json"
-    key_file.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "aigw-test",
-                "private_key_id": "k1",
-                "private_key": _pem(account_key),
-                "client_email": EMAIL,
-            }
-        )
-    )
-    settings = ServerSettings(
-        port=0,
-        api_key=GOOGLE_KEY,
-        google_service_account=str(key_file),
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-        aws_region=REGION,
-    )
-    async with running_fake_provider(settings) as running:
-        yield running
-
-
-@pytest.fixture
-async def http(fake: RunningFakeProvider) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=fake.url, timeout=5.0) as client:
-        (await client.delete("/_fake/knobs")).raise_for_status()
-        (await client.delete("/_fake/requests")).raise_for_status()
-        yield client
-
-
-def _google_error(response: httpx.Response, status: int, google_status: str) -> str:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == status and error["status"] == google_status
-    message: str = error["message"]
-    return message
-
-
 # --- AI Studio ---------------------------------------------------------------------------------------
 
 
 async def _gemini(
-    http: httpx.AsyncClient, method: str, body: Any, key: str | None = GOOGLE_KEY
+    http: httpx.AsyncClient, method: str, body: Any, key: str | None = API_KEY
 ) -> httpx.Response:
     headers = {"x-goog-api-key": key} if key else {}
     return await http.post(f"{GEMINI}:{method}", json=body, headers=headers)
@@ -229,7 +159,7 @@ async def test_ai_studio_refuses_what_it_cannot_count_like_generate_content(
 ) -> None:
     response = await _gemini(http, "countTokens", body)
 
-    assert fragment in _google_error(response, 400, "INVALID_ARGUMENT")
+    assert fragment in google_error(response, 400, "INVALID_ARGUMENT")
 
 
 async def test_ai_studio_counts_only_with_the_key(http: httpx.AsyncClient) -> None:
@@ -238,8 +168,8 @@ async def test_ai_studio_counts_only_with_the_key(http: httpx.AsyncClient) -> No
     missing = await _gemini(http, "countTokens", body, key=None)
     wrong = await _gemini(http, "countTokens", body, key="AIzaSyNotTheKey")
 
-    assert "unregistered callers" in _google_error(missing, 403, "PERMISSION_DENIED")
-    assert _google_error(wrong, 400, "INVALID_ARGUMENT") == "API key not valid. Please pass a valid API key."
+    assert "unregistered callers" in google_error(missing, 403, "PERMISSION_DENIED")
+    assert google_error(wrong, 400, "INVALID_ARGUMENT") == "API key not valid. Please pass a valid API key."
     assert wrong.json()["error"]["details"][0]["reason"] == "API_KEY_INVALID"
 
 
@@ -248,37 +178,17 @@ async def test_ai_studio_counting_meets_the_fault_knobs(http: httpx.AsyncClient)
 
     response = await _gemini(http, "countTokens", {"contents": GOOGLE_REQUEST["contents"]})
 
-    assert "exceeded your current quota" in _google_error(response, 429, "RESOURCE_EXHAUSTED")
+    assert "exceeded your current quota" in google_error(response, 429, "RESOURCE_EXHAUSTED")
     assert response.json()["error"]["details"][0]["retryDelay"] == "3s"
 
 
 # --- Vertex AI ---------------------------------------------------------------------------------------
 
 
-async def _vertex_token(http: httpx.AsyncClient, key: rsa.RSAPrivateKey) -> str:
-    now = int(time.time())
-    token_url = str(http.base_url).rstrip("/") + "/token"
-    claims = {
-        "iss": EMAIL,
-        "scope": "https://www.googleapis.com/auth/cloud-platform",
-        "aud": token_url,
-        "iat": now,
-        "exp": now + 3600,
-    }
-    signer = crypt.RSASigner.from_string(_pem(key), "k1")  # type: ignore[no-untyped-call]
-    assertion: bytes = jwt.encode(signer, claims)  # type: ignore[no-untyped-call]
-    response = await http.post(
-        "/token",
-        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion.decode()},
-    )
-    token: str = response.json()["access_token"]
-    return token
-
-
 async def test_vertex_counts_with_a_token_as_its_generate_call_reports_the_prompt(
     http: httpx.AsyncClient, account_key: rsa.RSAPrivateKey
 ) -> None:
-    headers = {"authorization": f"Bearer {await _vertex_token(http, account_key)}"}
+    headers = {"authorization": f"Bearer {await access_token(http, account_key)}"}
 
     counted = await http.post(f"{VERTEX}:countTokens", json=GOOGLE_REQUEST, headers=headers)
     generated = await http.post(f"{VERTEX}:generateContent", json=GOOGLE_REQUEST, headers=headers)
@@ -301,11 +211,11 @@ async def test_vertex_counts_with_a_token_as_its_generate_call_reports_the_promp
 async def test_vertex_refuses_fields_its_count_request_lacks_and_contents_generate_refuses(
     http: httpx.AsyncClient, account_key: rsa.RSAPrivateKey, change: dict[str, Any], fragment: str
 ) -> None:
-    headers = {"authorization": f"Bearer {await _vertex_token(http, account_key)}"}
+    headers = {"authorization": f"Bearer {await access_token(http, account_key)}"}
 
     response = await http.post(f"{VERTEX}:countTokens", json={**GOOGLE_REQUEST, **change}, headers=headers)
 
-    assert fragment in _google_error(response, 400, "INVALID_ARGUMENT")
+    assert fragment in google_error(response, 400, "INVALID_ARGUMENT")
 
 
 async def test_vertex_counts_only_with_a_token_it_issued(http: httpx.AsyncClient) -> None:
@@ -314,8 +224,8 @@ async def test_vertex_counts_only_with_a_token_it_issued(http: httpx.AsyncClient
         f"{VERTEX}:countTokens", json=GOOGLE_REQUEST, headers={"authorization": "Bearer ya29.not-issued"}
     )
 
-    assert "missing required authentication credential" in _google_error(missing, 401, "UNAUTHENTICATED")
-    assert "invalid authentication credentials" in _google_error(unknown, 401, "UNAUTHENTICATED")
+    assert "missing required authentication credential" in google_error(missing, 401, "UNAUTHENTICATED")
+    assert "invalid authentication credentials" in google_error(unknown, 401, "UNAUTHENTICATED")
 
 
 # --- Bedrock -----------------------------------------------------------------------------------------
@@ -324,18 +234,7 @@ async def test_vertex_counts_only_with_a_token_it_issued(http: httpx.AsyncClient
 async def _bedrock(
     http: httpx.AsyncClient, body: Any, action: str = "count-tokens", secret: str = SECRET
 ) -> httpx.Response:
-    url = f"{http.base_url}".rstrip("/") + f"/model/{quote(BEDROCK_MODEL, safe=':')}/{action}"
-    content = orjson.dumps(body)
-    request = AWSRequest(method="POST", url=url, data=content, headers={"content-type": "application/json"})
-    SigV4Auth(Credentials(KEY_ID, secret), "bedrock", REGION).add_auth(request)
-    return await http.post(url, content=content, headers=dict(request.headers.items()))
-
-
-def _aws_error(response: httpx.Response, status: int, kind: str) -> str:
-    assert response.status_code == status, response.text
-    assert response.headers["x-amzn-errortype"].split(":")[0] == kind
-    message: str = response.json()["message"]
-    return message
+    return await post(http, body, path=model_path(BEDROCK_MODEL, action), secret=secret)
 
 
 async def test_bedrock_counts_a_converse_input_as_converse_reports_its_input_tokens(
@@ -377,13 +276,13 @@ async def test_bedrock_refuses_what_converse_or_the_service_model_refuses(
 ) -> None:
     response = await _bedrock(http, body)
 
-    assert fragment in _aws_error(response, 400, "ValidationException")
+    assert fragment in aws_error(response, 400, "ValidationException")
 
 
 async def test_bedrock_counts_only_a_valid_signature(http: httpx.AsyncClient) -> None:
     response = await _bedrock(http, {"input": {"converse": CONVERSE}}, secret="not-the-secret")
 
-    assert "signature we calculated does not match" in _aws_error(response, 403, "InvalidSignatureException")
+    assert "signature we calculated does not match" in aws_error(response, 403, "InvalidSignatureException")
 
 
 async def test_bedrock_counting_meets_the_fault_knobs(http: httpx.AsyncClient) -> None:
@@ -391,23 +290,8 @@ async def test_bedrock_counting_meets_the_fault_knobs(http: httpx.AsyncClient) -
 
     response = await _bedrock(http, {"input": {"converse": CONVERSE}})
 
-    assert "Too many requests" in _aws_error(response, 429, "ThrottlingException")
+    assert "Too many requests" in aws_error(response, 429, "ThrottlingException")
     assert response.headers["retry-after"] == "2"
-
-
-@pytest.fixture
-def boto_client(fake: RunningFakeProvider, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK", raising=False)
-    client = botocore.session.get_session().create_client(
-        "bedrock-runtime",
-        region_name=REGION,
-        endpoint_url=fake.url,
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-        config=Config(retries={"max_attempts": 1}),
-    )
-    yield client
-    client.close()
 
 
 async def test_botocore_counts_tokens_with_the_fake(http: httpx.AsyncClient, boto_client: Any) -> None:

@@ -12,29 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
-import botocore.session
 import httpx
 import openai
 import orjson
 import pytest
-from botocore.config import Config
 from botocore.eventstream import EventStreamBuffer
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from google.auth import crypt, jwt
 
-from aigw_fakeprovider import RunningFakeProvider, ServerSettings, running_fake_provider
+from aigw_fakeprovider import RunningFakeProvider
 from aigw_fakeprovider.cli import settings_from_args
 from aigw_fakeprovider.knobs import FaultKind
+from fake_bedrock import MODEL as BEDROCK_MODEL
+from fake_credentials import API_KEY
+from fake_google import access_token
 
-API_KEY = "sk-fake-0123456789abcdefghijklmnopqrstuvwxyz"  # the conftest's fake requires it
 FIVE_WORDS = "one two three four five"
-BEDROCK_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 
 
 async def stream_error(http: httpx.AsyncClient, after: int) -> None:
@@ -258,28 +253,18 @@ async def test_bedrock_ends_the_event_stream_with_a_throttling_exception(http: h
 
 
 async def test_botocore_raises_the_throttling_while_iterating_the_stream(
-    http: httpx.AsyncClient, fake_server: RunningFakeProvider
+    http: httpx.AsyncClient, boto_client: Any
 ) -> None:
     await stream_error(http, 2)
-    identity = ServerSettings()
-    client = botocore.session.get_session().create_client(
-        "bedrock-runtime",
-        region_name=identity.aws_region,
-        endpoint_url=fake_server.url,
-        aws_access_key_id=identity.aws_access_key_id,
-        aws_secret_access_key=identity.aws_secret_access_key,
-        config=Config(retries={"max_attempts": 1}),
-    )
     received: list[str] = []
 
     def converse_stream() -> None:
-        response = client.converse_stream(modelId=BEDROCK_MODEL, **bedrock_converse())
+        response = boto_client.converse_stream(modelId=BEDROCK_MODEL, **bedrock_converse())
         for event in response["stream"]:
             received.extend(event)
 
     with pytest.raises(Exception, match=r"throttlingException") as caught:
         await asyncio.to_thread(converse_stream)
-    client.close()
 
     assert type(caught.value).__name__ == "EventStreamError"
     assert received == ["messageStart", "contentBlockDelta"]
@@ -330,38 +315,12 @@ async def test_gemini_without_sse_closes_its_array_with_the_error(
 # --- Gemini on Vertex AI -------------------------------------------------------------------------------------
 
 VERTEX_STREAM = "/v1/projects/aigw-test/locations/us-central1/publishers/google/models/gemini-2.0-flash:streamGenerateContent"
-VERTEX_EMAIL = "gateway@aigw-test.iam.gserviceaccount.com"
 
 
-@pytest.fixture(scope="module")
-async def vertex(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    """A fake that knows one service account, a client on it, and an access token it issued."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    key_file = tmp_path_factory.mktemp("vertex") / "sa.json"
-    account = {"type": "service_account", "project_id": "aigw-test", "private_key_id": "k1"}
-    key_file.write_text(json.dumps({**account, "private_key": pem, "client_email": VERTEX_EMAIL}))
-    settings = ServerSettings(port=0, google_service_account=str(key_file))
-    async with (
-        running_fake_provider(settings) as fake,
-        httpx.AsyncClient(base_url=fake.url, timeout=5) as client,
-    ):
-        now = int(time.time())
-        claims = {
-            "iss": VERTEX_EMAIL,
-            "scope": "https://www.googleapis.com/auth/cloud-platform",
-            "aud": f"{fake.url}/token",
-            "iat": now,
-            "exp": now + 3600,
-        }
-        signer = crypt.RSASigner.from_string(pem, "k1")  # type: ignore[no-untyped-call]
-        assertion: bytes = jwt.encode(signer, claims)  # type: ignore[no-untyped-call]
-        grant = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion.decode()}
-        issued = await client.post("/token", data=grant)
-        issued.raise_for_status()
-        yield client, issued.json()["access_token"]
+@pytest.fixture
+async def vertex(http: httpx.AsyncClient, account_key: rsa.RSAPrivateKey) -> tuple[httpx.AsyncClient, str]:
+    """A client on the fake, and an access token the fake issued."""
+    return http, await access_token(http, account_key)
 
 
 async def test_vertex_sends_its_unavailable_status_as_the_last_sse_event(
