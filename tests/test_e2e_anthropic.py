@@ -16,7 +16,17 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from chat_samples import CLOCK, PNG_BASE64, WEATHER
+from chat_samples import (
+    CLOCK,
+    PNG_BASE64,
+    PNG_DATA_URL,
+    WEATHER,
+    post_chat,
+    question_with_images,
+    stream_chat_events,
+    stream_chat_until_error,
+    stream_chat_with_usage,
+)
 from harness import FAKE_KEY, FakeProvider, Gateway
 
 SUITE_CONFIG = """\
@@ -34,17 +44,6 @@ models:
 """
 
 
-@pytest.fixture(scope="module")
-def key(suite_gateway: Gateway) -> str:
-    secret: str = suite_gateway.create_key("anthropic", models=["claude", "claude-faulty"])["key"]
-    return secret
-
-
-@pytest.fixture
-def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
-
-
 def _sent(fake: FakeProvider) -> dict[str, Any]:
     """The last request the gateway sent to the fake Anthropic."""
     recorded = fake.requests()[-1]
@@ -52,21 +51,10 @@ def _sent(fake: FakeProvider) -> dict[str, Any]:
     return recorded
 
 
-def _raw_stream(gateway: Gateway, key: str, **body: Any) -> tuple[int, str]:
-    with httpx.stream(
-        "POST",
-        f"{gateway.v1}/chat/completions",
-        headers={"authorization": f"Bearer {key}"},
-        json={"stream": True, **body},
-        timeout=20,
-    ) as response:
-        return response.status_code, response.read().decode()
-
-
 def test_a_chat_answer_comes_back_in_openais_shape(
-    client: openai.OpenAI, suite_gateway: Gateway, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_gateway: Gateway, suite_fake: FakeProvider
 ) -> None:
-    raw = client.chat.completions.with_raw_response.create(
+    raw = suite_client.chat.completions.with_raw_response.create(
         model="claude",
         messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}],
         temperature=0.3,
@@ -96,23 +84,10 @@ def test_a_chat_answer_comes_back_in_openais_shape(
     }
 
 
-def test_the_answer_parses_through_the_openai_sdks_types(suite_gateway: Gateway, key: str) -> None:
-    response = httpx.post(
-        f"{suite_gateway.v1}/chat/completions",
-        headers={"authorization": f"Bearer {key}"},
-        json={
-            "model": "claude",
-            "messages": [{"role": "user", "content": "check the shape"}],
-            "tools": [WEATHER],
-        },
-        timeout=20,
-    )
-    status, body = _raw_stream(
-        suite_gateway,
-        key,
-        model="claude",
-        messages=[{"role": "user", "content": "check the shape"}],
-        stream_options={"include_usage": True},
+def test_the_answer_parses_through_the_openai_sdks_types(suite_gateway: Gateway, suite_key: str) -> None:
+    response = post_chat(suite_gateway.v1, suite_key, "claude", "check the shape", tools=[WEATHER])
+    status, _, body = stream_chat_events(
+        suite_gateway.v1, suite_key, "claude", "check the shape", stream_options={"include_usage": True}
     )
 
     completion = ChatCompletion.model_validate(response.json())
@@ -123,14 +98,8 @@ def test_the_answer_parses_through_the_openai_sdks_types(suite_gateway: Gateway,
     assert chunks[-1].usage is not None and chunks[-1].choices == []
 
 
-def test_a_stream_passes_every_token_then_usage(client: openai.OpenAI) -> None:
-    stream = client.chat.completions.create(
-        model="claude",
-        messages=[{"role": "user", "content": "one two three four"}],
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    chunks = list(stream)
+def test_a_stream_passes_every_token_then_usage(suite_client: openai.OpenAI) -> None:
+    chunks = stream_chat_with_usage(suite_client, "claude")
 
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Echo: one two three four"
@@ -142,20 +111,18 @@ def test_a_stream_passes_every_token_then_usage(client: openai.OpenAI) -> None:
     assert (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens) == (4, 5)
 
 
-def test_a_stream_without_include_usage_carries_no_usage(suite_gateway: Gateway, key: str) -> None:
-    status, body = _raw_stream(
-        suite_gateway, key, model="claude", messages=[{"role": "user", "content": "hi"}]
-    )
+def test_a_stream_without_include_usage_carries_no_usage(suite_gateway: Gateway, suite_key: str) -> None:
+    status, _, body = stream_chat_events(suite_gateway.v1, suite_key, "claude", "hi")
 
     assert status == 200 and body.endswith("data: [DONE]\n\n")
     assert '"usage"' not in body
 
 
 def test_parallel_tool_calls_and_their_results_round_trip(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     messages: list[Any] = [{"role": "user", "content": "weather and time?"}]
-    first = client.chat.completions.create(
+    first = suite_client.chat.completions.create(
         model="claude", messages=messages, tools=[WEATHER, CLOCK], tool_choice="required"
     )
 
@@ -172,7 +139,7 @@ def test_parallel_tool_calls_and_their_results_round_trip(
         first.choices[0].message.model_dump(exclude_none=True),
         *({"role": "tool", "tool_call_id": call.id, "content": f"{call.function.name} ok"} for call in calls),
     ]
-    second = client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
+    second = suite_client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
 
     assert second.choices[0].message.content == "Tool results: get_weather ok; get_time ok"
     turns = _sent(suite_fake)["body"]["messages"]
@@ -181,9 +148,9 @@ def test_parallel_tool_calls_and_their_results_round_trip(
 
 
 def test_a_named_tool_choice_without_parallel_calls_makes_one_call(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="claude",
         messages=[{"role": "user", "content": "time?"}],
         tools=[WEATHER, CLOCK],
@@ -199,8 +166,8 @@ def test_a_named_tool_choice_without_parallel_calls_makes_one_call(
     }
 
 
-def test_streamed_tool_calls_accumulate_into_valid_json(client: openai.OpenAI) -> None:
-    with client.chat.completions.stream(
+def test_streamed_tool_calls_accumulate_into_valid_json(suite_client: openai.OpenAI) -> None:
+    with suite_client.chat.completions.stream(
         model="claude", messages=[{"role": "user", "content": "weather and time"}], tools=[WEATHER, CLOCK]
     ) as stream:
         ids_per_index: dict[int, list[str]] = {}
@@ -223,24 +190,12 @@ def test_streamed_tool_calls_accumulate_into_valid_json(client: openai.OpenAI) -
 
 
 def test_images_by_data_url_and_by_url_reach_anthropic_as_sources(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     url = f"{suite_fake.url}/_fake/images/cat.png"
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="claude",
-        messages=[
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "what is this?"},
-                    {
-                        "type": "image_url",
-                        "image_url": {"url": f"data:image/png;base64,{PNG_BASE64}", "detail": "low"},
-                    },
-                    {"type": "image_url", "image_url": {"url": url}},
-                ],
-            }
-        ],
+        messages=question_with_images("what is this?", {"url": PNG_DATA_URL, "detail": "low"}, {"url": url}),
     )
 
     assert answer.choices[0].message.content == "Echo: what is this? [2 images]"
@@ -253,7 +208,7 @@ def test_images_by_data_url_and_by_url_reach_anthropic_as_sources(
 
 
 def test_json_schema_output_becomes_anthropics_structured_output(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     schema = {
         "type": "object",
@@ -262,7 +217,7 @@ def test_json_schema_output_becomes_anthropics_structured_output(
         "additionalProperties": False,
     }
 
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="claude",
         messages=[{"role": "user", "content": "a number"}],
         response_format={"type": "json_schema", "json_schema": {"name": "number", "schema": schema}},
@@ -282,20 +237,22 @@ def test_json_schema_output_becomes_anthropics_structured_output(
     ],
 )
 def test_what_anthropic_cannot_do_is_refused_before_it_is_sent(
-    client: openai.OpenAI, suite_fake: FakeProvider, extra: dict[str, Any], param: str, code: str
+    suite_client: openai.OpenAI, suite_fake: FakeProvider, extra: dict[str, Any], param: str, code: str
 ) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(model="claude", messages=[{"role": "user", "content": "x"}], **extra)
+        suite_client.chat.completions.create(
+            model="claude", messages=[{"role": "user", "content": "x"}], **extra
+        )
 
     assert caught.value.code == code
     assert isinstance(caught.value.body, dict) and caught.value.body["param"] == param
     assert suite_fake.requests() == []
 
 
-def test_a_rejection_by_anthropic_is_mapped_without_the_key(suite_gateway: Gateway, key: str) -> None:
+def test_a_rejection_by_anthropic_is_mapped_without_the_key(suite_gateway: Gateway, suite_key: str) -> None:
     response = httpx.post(
         f"{suite_gateway.v1}/chat/completions",
-        headers={"authorization": f"Bearer {key}"},
+        headers={"authorization": f"Bearer {suite_key}"},
         json={
             "model": "claude",
             "messages": [
@@ -313,66 +270,51 @@ def test_a_rejection_by_anthropic_is_mapped_without_the_key(suite_gateway: Gatew
 
 
 def test_a_rate_limit_reaches_the_client_with_its_retry_after(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     suite_fake.knobs(model="claude-faulty", fault="429", retry_after=7)
 
     with pytest.raises(openai.RateLimitError) as caught:
-        client.chat.completions.create(model="claude-faulty", messages=[{"role": "user", "content": "x"}])
+        suite_client.chat.completions.create(
+            model="claude-faulty", messages=[{"role": "user", "content": "x"}]
+        )
 
     assert caught.value.code == "upstream_rate_limited"
     assert caught.value.response.headers["retry-after"] == "7"
 
 
-def test_anthropics_529_overloaded_is_a_503(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+def test_anthropics_529_overloaded_is_a_503(suite_client: openai.OpenAI, suite_fake: FakeProvider) -> None:
     suite_fake.knobs(model="claude-faulty", fault="503")
 
     with pytest.raises(openai.InternalServerError) as caught:
-        client.chat.completions.create(model="claude-faulty", messages=[{"role": "user", "content": "x"}])
+        suite_client.chat.completions.create(
+            model="claude-faulty", messages=[{"role": "user", "content": "x"}]
+        )
 
     assert caught.value.status_code == 503 and caught.value.code == "upstream_overloaded"
     assert [r["path"] for r in suite_fake.requests()] == ["/v1/messages"]
 
 
 def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
-    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+    suite_gateway: Gateway, suite_key: str, suite_fake: FakeProvider
 ) -> None:
     suite_fake.knobs(model="claude-faulty", fault="drop", drop_after_chunks=5)
 
-    status, body = _raw_stream(
-        suite_gateway, key, model="claude-faulty", messages=[{"role": "user", "content": "a b c d e f"}]
-    )
+    chunks, error = stream_chat_until_error(suite_gateway.v1, suite_key, "claude-faulty")
 
-    assert status == 200
-    events = [event for event in body.split("\n\n") if event]
     # message_start, block start, ping, two text deltas: the role chunk and two tokens, then the error.
-    assert [
-        json.loads(e.removeprefix("data: "))["choices"][0]["delta"].get("content") for e in events[:-1]
-    ] == [
-        "",
-        "Echo:",
-        " a",
-    ]
-    assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
-    assert "[DONE]" not in body
+    assert [c["choices"][0]["delta"].get("content") for c in chunks] == ["", "Echo:", " a"]
+    assert error["code"] == "upstream_disconnected"
 
 
 def test_an_overloaded_error_event_midway_ends_the_stream_with_an_overloaded_error_event_not_done(
-    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+    suite_gateway: Gateway, suite_key: str, suite_fake: FakeProvider
 ) -> None:
     # Anthropic fails a started stream with `event: error` carrying an overloaded_error.
     suite_fake.knobs(model="claude-faulty", fault="stream_error", drop_after_chunks=5)
 
-    status, body = _raw_stream(
-        suite_gateway, key, model="claude-faulty", messages=[{"role": "user", "content": "a b c d e f"}]
-    )
+    chunks, error = stream_chat_until_error(suite_gateway.v1, suite_key, "claude-faulty")
 
-    assert status == 200
-    events = [json.loads(e.removeprefix("data: ")) for e in body.split("\n\n") if e and e != "data: [DONE]"]
     # message_start, block start, ping, two text deltas: the role chunk and two tokens, then the error.
-    assert [e["choices"][0]["delta"].get("content") for e in events[:-1]] == ["", "Echo:", " a"]
-    assert set(events[-1]) == {"error"}
-    assert (
-        events[-1]["error"]["code"] == "upstream_overloaded" and events[-1]["error"]["type"] == "server_error"
-    )
-    assert "[DONE]" not in body
+    assert [c["choices"][0]["delta"].get("content") for c in chunks] == ["", "Echo:", " a"]
+    assert error["code"] == "upstream_overloaded" and error["type"] == "server_error"

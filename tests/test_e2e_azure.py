@@ -17,9 +17,15 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from openai.types.chat import ChatCompletionChunk
 
-from chat_samples import CLOCK, PNG_DATA_URL, WEATHER, stream_chat_events
+from chat_samples import (
+    CLOCK,
+    PNG_DATA_URL,
+    WEATHER,
+    stream_chat_until_error,
+    stream_chat_with_usage,
+    streamed_tool_calls,
+)
 from harness import FAKE_KEY, FakeProvider, Gateway
 
 TENANT = "aigw-test-tenant"
@@ -31,7 +37,8 @@ providers:
     api_version: "2024-10-21"
     api_key: env:FAKE_UPSTREAM_KEY
     timeout_s: 3
-  - name: azure-v1
+  - &azure-v1
+    name: azure-v1
     type: azure-openai
     base_url: {fake_url}/openai/v1
     tenant_id: aigw-test-tenant
@@ -39,14 +46,9 @@ providers:
     client_secret: env:FAKE_UPSTREAM_KEY
     token_url: {fake_url}/aigw-test-tenant/oauth2/v2.0/token
     timeout_s: 3
-  - name: azure-v1-fresh
-    type: azure-openai
-    base_url: {fake_url}/openai/v1
-    tenant_id: aigw-test-tenant
-    client_id: aigw-test-app
-    client_secret: env:FAKE_UPSTREAM_KEY
-    token_url: {fake_url}/aigw-test-tenant/oauth2/v2.0/token
-    timeout_s: 3
+  # The same resource as its own provider: a token of its own, fetched where a test sees it.
+  - <<: *azure-v1
+    name: azure-v1-fresh
 models:
   - name: azure-chat
     deployments: [{{provider: azure-deployments, model: gpt-4o-east}}]
@@ -64,17 +66,6 @@ models:
 SURFACES = ["azure-chat", "azure-v1-chat"]
 
 
-@pytest.fixture(scope="module")
-def key(suite_gateway: Gateway) -> str:
-    secret: str = suite_gateway.create_key("azure")["key"]
-    return secret
-
-
-@pytest.fixture
-def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
-
-
 def _upstream(fake: FakeProvider, suffix: str) -> list[dict[str, Any]]:
     return [r for r in fake.requests() if r["path"].endswith(suffix)]
 
@@ -83,9 +74,9 @@ def _upstream(fake: FakeProvider, suffix: str) -> list[dict[str, Any]]:
 
 
 def test_a_deployment_path_request_carries_the_key_and_no_model(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    raw = client.chat.completions.with_raw_response.create(
+    raw = suite_client.chat.completions.with_raw_response.create(
         model="azure-chat",
         messages=[{"role": "developer", "content": "be brief"}, {"role": "user", "content": "hello azure"}],
     )
@@ -104,10 +95,10 @@ def test_a_deployment_path_request_carries_the_key_and_no_model(
 
 
 def test_the_v1_api_gets_an_entra_token_once_and_names_the_deployment(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     for text in ("first", "second"):
-        answer = client.chat.completions.create(
+        answer = suite_client.chat.completions.create(
             model="azure-v1-fresh", messages=[{"role": "user", "content": text}], store=False
         )
         assert answer.choices[0].message.content == f"Echo: {text}"
@@ -123,17 +114,19 @@ def test_the_v1_api_gets_an_entra_token_once_and_names_the_deployment(
 
 
 def test_a_token_azure_stops_honouring_is_replaced_after_the_401(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    client.chat.completions.create(model="azure-v1-chat", messages=[{"role": "user", "content": "warm up"}])
+    suite_client.chat.completions.create(
+        model="azure-v1-chat", messages=[{"role": "user", "content": "warm up"}]
+    )
     httpx.delete(f"{suite_fake.url}/_fake/azure/tokens").raise_for_status()
     suite_fake.reset()
 
     with pytest.raises(openai.APIStatusError) as caught:
-        client.chat.completions.create(
+        suite_client.chat.completions.create(
             model="azure-v1-chat", messages=[{"role": "user", "content": "refused"}]
         )
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="azure-v1-chat", messages=[{"role": "user", "content": "again"}]
     )
 
@@ -145,14 +138,10 @@ def test_a_token_azure_stops_honouring_is_replaced_after_the_401(
 
 
 @pytest.mark.parametrize("model", SURFACES)
-def test_a_stream_reaches_the_client_as_openai_chunks_then_usage(client: openai.OpenAI, model: str) -> None:
-    stream = client.chat.completions.create(
-        model=model,
-        messages=[{"role": "user", "content": "one two three"}],
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    chunks = list(stream)
+def test_a_stream_reaches_the_client_as_openai_chunks_then_usage(
+    suite_client: openai.OpenAI, model: str
+) -> None:
+    chunks = stream_chat_with_usage(suite_client, model, "one two three")
 
     # Azure's prompt-filter chunk (empty id, no choices) never reaches the client.
     assert all(chunk.id.startswith("chatcmpl-") for chunk in chunks)
@@ -164,10 +153,10 @@ def test_a_stream_reaches_the_client_as_openai_chunks_then_usage(client: openai.
     )
 
 
-def test_an_image_part_reaches_azure_unchanged(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+def test_an_image_part_reaches_azure_unchanged(suite_client: openai.OpenAI, suite_fake: FakeProvider) -> None:
     image = {"type": "image_url", "image_url": {"url": PNG_DATA_URL, "detail": "low"}}
 
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="azure-chat", messages=[{"role": "user", "content": [{"type": "text", "text": "what?"}, image]}]
     )
 
@@ -176,9 +165,9 @@ def test_an_image_part_reaches_azure_unchanged(client: openai.OpenAI, suite_fake
 
 
 @pytest.mark.parametrize("model", SURFACES)
-def test_a_tool_call_round_trip(client: openai.OpenAI, model: str) -> None:
+def test_a_tool_call_round_trip(suite_client: openai.OpenAI, model: str) -> None:
     messages: list[Any] = [{"role": "user", "content": "weather in Paris?"}]
-    first = client.chat.completions.create(
+    first = suite_client.chat.completions.create(
         model=model, messages=messages, tools=[WEATHER], tool_choice="required"
     )
 
@@ -189,25 +178,19 @@ def test_a_tool_call_round_trip(client: openai.OpenAI, model: str) -> None:
         first.choices[0].message.model_dump(exclude_none=True),
         {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
     ]
-    second = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER])
+    second = suite_client.chat.completions.create(model=model, messages=messages, tools=[WEATHER])
     assert second.choices[0].message.content == "Tool results: sunny"
 
 
-def test_streamed_parallel_tool_calls_assemble(client: openai.OpenAI) -> None:
-    stream = client.chat.completions.create(
+def test_streamed_parallel_tool_calls_assemble(suite_client: openai.OpenAI) -> None:
+    stream = suite_client.chat.completions.create(
         model="azure-chat",
         messages=[{"role": "user", "content": "weather and time"}],
         tools=[WEATHER, CLOCK],
         stream=True,
     )
-    calls: dict[int, dict[str, str]] = {}
-    chunks: list[ChatCompletionChunk] = list(stream)
-    for chunk in chunks:
-        for delta in chunk.choices[0].delta.tool_calls or []:
-            entry = calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
-            entry["id"] += delta.id or ""
-            entry["name"] += (delta.function.name or "") if delta.function else ""
-            entry["arguments"] += (delta.function.arguments or "") if delta.function else ""
+    chunks = list(stream)
+    calls, _, _ = streamed_tool_calls(chunks)
 
     assert [calls[i]["name"] for i in sorted(calls)] == ["get_weather", "get_time"]
     assert all(entry["id"].startswith("call_") and json.loads(entry["arguments"]) for entry in calls.values())
@@ -219,14 +202,14 @@ def test_streamed_parallel_tool_calls_assemble(client: openai.OpenAI) -> None:
 
 @pytest.mark.parametrize("model", ["azure-embed", "azure-v1-embed"])
 def test_embeddings_in_order_as_floats_and_base64_with_dimensions(
-    client: openai.OpenAI, suite_gateway: Gateway, key: str, model: str
+    suite_client: openai.OpenAI, suite_gateway: Gateway, suite_key: str, model: str
 ) -> None:
     texts = ["the first text", "a second one", "and a third"]
 
-    floats = client.embeddings.create(model=model, input=texts, dimensions=8, encoding_format="float")
+    floats = suite_client.embeddings.create(model=model, input=texts, dimensions=8, encoding_format="float")
     raw = httpx.post(
         f"{suite_gateway.v1}/embeddings",
-        headers={"authorization": f"Bearer {key}"},
+        headers={"authorization": f"Bearer {suite_key}"},
         json={"model": model, "input": texts, "dimensions": 8, "encoding_format": "base64"},
         timeout=20,
     ).json()
@@ -235,19 +218,23 @@ def test_embeddings_in_order_as_floats_and_base64_with_dimensions(
     assert all(len(item.embedding) == 8 for item in floats.data)
     decoded = [list(struct.unpack("<8f", base64.b64decode(item["embedding"]))) for item in raw["data"]]
     assert decoded == [pytest.approx(item.embedding, rel=1e-6) for item in floats.data]
-    single = client.embeddings.create(model=model, input=texts[1], dimensions=8, encoding_format="float")
+    single = suite_client.embeddings.create(
+        model=model, input=texts[1], dimensions=8, encoding_format="float"
+    )
     assert single.data[0].embedding == floats.data[1].embedding
 
 
 # --- Azure's refusals and faults ---------------------------------------------------------------
 
 
-def test_a_parameter_the_api_version_lacks_is_a_400_on_deployment_paths_only(client: openai.OpenAI) -> None:
+def test_a_parameter_the_api_version_lacks_is_a_400_on_deployment_paths_only(
+    suite_client: openai.OpenAI,
+) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(
+        suite_client.chat.completions.create(
             model="azure-chat", messages=[{"role": "user", "content": "hi"}], reasoning_effort="low"
         )
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="azure-v1-chat", messages=[{"role": "user", "content": "hi"}], reasoning_effort="low"
     )
 
@@ -256,9 +243,11 @@ def test_a_parameter_the_api_version_lacks_is_a_400_on_deployment_paths_only(cli
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_a_prompt_the_content_filter_refuses_is_a_400_saying_so(client: openai.OpenAI, stream: bool) -> None:
+def test_a_prompt_the_content_filter_refuses_is_a_400_saying_so(
+    suite_client: openai.OpenAI, stream: bool
+) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(
+        suite_client.chat.completions.create(
             model="azure-chat",
             messages=[{"role": "user", "content": "please filter-prompt:violence"}],
             stream=stream,
@@ -271,11 +260,11 @@ def test_a_prompt_the_content_filter_refuses_is_a_400_saying_so(client: openai.O
     assert FAKE_KEY not in caught.value.message
 
 
-def test_a_filtered_completion_keeps_finish_reason_content_filter(client: openai.OpenAI) -> None:
+def test_a_filtered_completion_keeps_finish_reason_content_filter(suite_client: openai.OpenAI) -> None:
     messages: Any = [{"role": "user", "content": "a b filter-completion:hate c d"}]
 
-    answer = client.chat.completions.create(model="azure-v1-chat", messages=messages)
-    chunks = list(client.chat.completions.create(model="azure-v1-chat", messages=messages, stream=True))
+    answer = suite_client.chat.completions.create(model="azure-v1-chat", messages=messages)
+    chunks = list(suite_client.chat.completions.create(model="azure-v1-chat", messages=messages, stream=True))
 
     assert answer.choices[0].finish_reason == "content_filter"
     assert answer.choices[0].message.content == "Echo: a b"
@@ -284,55 +273,39 @@ def test_a_filtered_completion_keeps_finish_reason_content_filter(client: openai
 
 
 def test_a_rate_limit_is_a_429_with_retry_after(
-    suite_gateway: Gateway, suite_fake: FakeProvider, client: openai.OpenAI
+    suite_gateway: Gateway, suite_fake: FakeProvider, suite_client: openai.OpenAI
 ) -> None:
     suite_fake.knobs(model="gpt-4o-faulty", fault="429", retry_after=3)
 
     with pytest.raises(openai.RateLimitError) as caught:
-        client.chat.completions.create(model="azure-faulty", messages=[{"role": "user", "content": "hi"}])
+        suite_client.chat.completions.create(
+            model="azure-faulty", messages=[{"role": "user", "content": "hi"}]
+        )
 
     assert caught.value.response.headers["retry-after"] == "3"
     assert caught.value.code == "upstream_rate_limited"
 
 
 def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
-    suite_gateway: Gateway, suite_fake: FakeProvider, key: str
+    suite_gateway: Gateway, suite_fake: FakeProvider, suite_key: str
 ) -> None:
     # The fake's first frame is the prompt-filter chunk, which the client never sees.
     suite_fake.knobs(model="gpt-4o-faulty", fault="drop", drop_after_chunks=3)
 
-    with httpx.stream(
-        "POST",
-        f"{suite_gateway.v1}/chat/completions",
-        headers={"authorization": f"Bearer {key}"},
-        json={
-            "model": "azure-faulty",
-            "messages": [{"role": "user", "content": "a b c d e f"}],
-            "stream": True,
-        },
-        timeout=20,
-    ) as response:
-        body = response.read().decode()
+    chunks, error = stream_chat_until_error(suite_gateway.v1, suite_key, "azure-faulty")
 
-    assert response.status_code == 200
-    events = [e for e in body.split("\n\n") if e]
-    assert len(events) == 3
-    assert all('"prompt_filter_results"' not in e or '"chatcmpl-' in e for e in events)
-    assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
-    assert "[DONE]" not in body
+    assert len(chunks) == 2 and all(c["id"].startswith("chatcmpl-") for c in chunks)
+    assert error["code"] == "upstream_disconnected"
 
 
 def test_an_in_band_error_midway_ends_the_stream_with_the_mapped_error_event_not_done(
-    suite_gateway: Gateway, suite_fake: FakeProvider, key: str
+    suite_gateway: Gateway, suite_fake: FakeProvider, suite_key: str
 ) -> None:
     # Azure fails a started stream as OpenAI does: `data: {"error": {...}}` (a server_error), no [DONE].
     # The fake's first frame is the prompt-filter chunk, which the client never sees.
     suite_fake.knobs(model="gpt-4o-faulty", fault="stream_error", drop_after_chunks=3)
 
-    status, events, body = stream_chat_events(suite_gateway.v1, key, "azure-faulty")
+    chunks, error = stream_chat_until_error(suite_gateway.v1, suite_key, "azure-faulty")
 
-    assert status == 200
-    assert [e["choices"][0]["delta"].get("content") for e in events[:2]] == ["", "Echo:"]
-    assert len(events) == 3 and set(events[-1]) == {"error"}
-    assert events[-1]["error"]["code"] == "upstream_error" and events[-1]["error"]["type"] == "server_error"
-    assert "[DONE]" not in body
+    assert [c["choices"][0]["delta"].get("content") for c in chunks] == ["", "Echo:"]
+    assert error["code"] == "upstream_error" and error["type"] == "server_error"

@@ -18,7 +18,7 @@ import httpx
 import openai
 import pytest
 
-from chat_samples import CLOCK, WEATHER, stream_chat_events
+from chat_samples import CLOCK, WEATHER, stream_chat_until_error, stream_chat_with_usage
 from harness import FAKE_KEY, FakeProvider, Gateway
 
 KEY_ID = "AKIDE2EBEDROCK000001"
@@ -68,25 +68,14 @@ def suite_env() -> dict[str, str]:
     return {"BEDROCK_E2E_KEY_ID": KEY_ID, "BEDROCK_E2E_SECRET": SECRET}
 
 
-@pytest.fixture(scope="module")
-def key(suite_gateway: Gateway) -> str:
-    secret: str = suite_gateway.create_key("bedrock")["key"]
-    return secret
-
-
-@pytest.fixture
-def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
-
-
 def _converse_requests(fake: FakeProvider) -> list[dict[str, Any]]:
     return [r for r in fake.requests() if r["path"].startswith("/model/")]
 
 
 def test_a_text_answer_round_trips_through_a_signed_converse(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="claude",
         messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}],
         max_tokens=50,
@@ -107,14 +96,8 @@ def test_a_text_answer_round_trips_through_a_signed_converse(
     }
 
 
-def test_a_stream_sends_every_delta_then_usage(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
-    stream = client.chat.completions.create(
-        model="claude",
-        messages=[{"role": "user", "content": "one two three four"}],
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    chunks = list(stream)
+def test_a_stream_sends_every_delta_then_usage(suite_client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+    chunks = stream_chat_with_usage(suite_client, "claude")
 
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Echo: one two three four"
@@ -123,10 +106,10 @@ def test_a_stream_sends_every_delta_then_usage(client: openai.OpenAI, suite_fake
     assert _converse_requests(suite_fake)[0]["path"].endswith("/converse-stream")
 
 
-def test_tools_are_called_and_their_results_answered(client: openai.OpenAI) -> None:
+def test_tools_are_called_and_their_results_answered(suite_client: openai.OpenAI) -> None:
     messages: list[Any] = [{"role": "user", "content": "weather and time in Paris?"}]
 
-    first = client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
+    first = suite_client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
 
     message = first.choices[0].message
     assert first.choices[0].finish_reason == "tool_calls"
@@ -140,15 +123,15 @@ def test_tools_are_called_and_their_results_answered(client: openai.OpenAI) -> N
         {"role": "tool", "tool_call_id": calls[1].id, "content": "noon"},
     ]
 
-    second = client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
+    second = suite_client.chat.completions.create(model="claude", messages=messages, tools=[WEATHER, CLOCK])
 
     assert second.choices[0].message.content == "Tool results: sunny; noon"
 
 
 def test_streamed_tool_calls_have_an_index_an_id_first_and_arguments_that_join_to_json(
-    client: openai.OpenAI,
+    suite_client: openai.OpenAI,
 ) -> None:
-    stream = client.chat.completions.create(
+    stream = suite_client.chat.completions.create(
         model="claude",
         messages=[{"role": "user", "content": "weather and time?"}],
         tools=[WEATHER, CLOCK],
@@ -175,7 +158,7 @@ def test_streamed_tool_calls_have_an_index_an_id_first_and_arguments_that_join_t
 
 
 def test_images_by_data_url_and_by_url_reach_bedrock_as_the_same_bytes(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     png = httpx.get(f"{suite_fake.url}/_fake/images/cat.png").content
     data_url = "data:image/png;base64," + base64.b64encode(png).decode()
@@ -185,7 +168,9 @@ def test_images_by_data_url_and_by_url_reach_bedrock_as_the_same_bytes(
         {"type": "image_url", "image_url": {"url": f"{suite_fake.url}/_fake/images/cat.png"}},
     ]
 
-    answer = client.chat.completions.create(model="claude", messages=[{"role": "user", "content": content}])
+    answer = suite_client.chat.completions.create(
+        model="claude", messages=[{"role": "user", "content": content}]
+    )
 
     assert answer.choices[0].message.content == "Echo: compare these [2 images]"
     blocks = _converse_requests(suite_fake)[0]["body"]["messages"][0]["content"]
@@ -194,9 +179,9 @@ def test_images_by_data_url_and_by_url_reach_bedrock_as_the_same_bytes(
     assert [base64.b64decode(image["source"]["bytes"]) for image in images] == [png, png]
 
 
-def test_what_bedrock_cannot_do_is_a_400_naming_the_parameter(client: openai.OpenAI) -> None:
+def test_what_bedrock_cannot_do_is_a_400_naming_the_parameter(suite_client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as refused:
-        client.chat.completions.create(
+        suite_client.chat.completions.create(
             model="claude", messages=[{"role": "user", "content": "hi"}], temperature=1.5
         )
 
@@ -205,9 +190,9 @@ def test_what_bedrock_cannot_do_is_a_400_naming_the_parameter(client: openai.Ope
 
 
 def test_a_bedrock_api_key_goes_out_as_a_bearer_token(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="claude-key", messages=[{"role": "user", "content": "hi key"}]
     )
 
@@ -222,9 +207,9 @@ def _unpack(encoded: str) -> list[float]:
     return list(struct.unpack(f"<{len(raw) // 4}f", raw))
 
 
-def test_titan_embeddings_float_and_base64(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
-    floats = client.embeddings.create(model="titan", input="hello world", dimensions=256)
-    encoded = client.embeddings.create(
+def test_titan_embeddings_float_and_base64(suite_client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+    floats = suite_client.embeddings.create(model="titan", input="hello world", dimensions=256)
+    encoded = suite_client.embeddings.create(
         model="titan", input="hello world", dimensions=256, encoding_format="base64"
     )
 
@@ -236,12 +221,12 @@ def test_titan_embeddings_float_and_base64(client: openai.OpenAI, suite_fake: Fa
     assert sent["body"] == {"inputText": "hello world", "dimensions": 256}
 
 
-def test_cohere_embeddings_come_back_in_order_float_and_base64(client: openai.OpenAI) -> None:
+def test_cohere_embeddings_come_back_in_order_float_and_base64(suite_client: openai.OpenAI) -> None:
     texts = ["the first text", "a second one", "and a third"]
 
-    batch = client.embeddings.create(model="cohere", input=texts)
-    singles = [client.embeddings.create(model="cohere", input=text).data[0].embedding for text in texts]
-    encoded = client.embeddings.create(model="cohere", input=texts, encoding_format="base64")
+    batch = suite_client.embeddings.create(model="cohere", input=texts)
+    singles = [suite_client.embeddings.create(model="cohere", input=text).data[0].embedding for text in texts]
+    encoded = suite_client.embeddings.create(model="cohere", input=texts, encoding_format="base64")
 
     assert [item.index for item in batch.data] == [0, 1, 2]
     assert [item.embedding for item in batch.data] == singles
@@ -252,58 +237,45 @@ def test_cohere_embeddings_come_back_in_order_float_and_base64(client: openai.Op
 
 
 def test_a_throttled_request_is_a_429_with_retry_after(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     suite_fake.knobs(model=FAULTY, fault="429", retry_after=3)
 
     with pytest.raises(openai.RateLimitError) as refused:
-        client.chat.completions.create(model="faulty", messages=[{"role": "user", "content": "hi"}])
+        suite_client.chat.completions.create(model="faulty", messages=[{"role": "user", "content": "hi"}])
 
     assert refused.value.status_code == 429
     assert refused.value.response.headers["retry-after"] == "3"
 
 
-def test_an_unavailable_service_is_a_503(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+def test_an_unavailable_service_is_a_503(suite_client: openai.OpenAI, suite_fake: FakeProvider) -> None:
     suite_fake.knobs(model=FAULTY, fault="503")
 
     with pytest.raises(openai.InternalServerError) as failed:
-        client.chat.completions.create(model="faulty", messages=[{"role": "user", "content": "hi"}])
+        suite_client.chat.completions.create(model="faulty", messages=[{"role": "user", "content": "hi"}])
 
     assert failed.value.status_code == 503
 
 
 def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(
-    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+    suite_gateway: Gateway, suite_key: str, suite_fake: FakeProvider
 ) -> None:
     suite_fake.knobs(model=FAULTY, fault="drop", drop_after_chunks=3)
 
-    with httpx.stream(
-        "POST",
-        f"{suite_gateway.v1}/chat/completions",
-        headers={"authorization": f"Bearer {key}"},
-        json={"model": "faulty", "messages": [{"role": "user", "content": "a b c d e f"}], "stream": True},
-        timeout=20,
-    ) as response:
-        body = response.read().decode()
+    chunks, error = stream_chat_until_error(suite_gateway.v1, suite_key, "faulty")
 
-    assert response.status_code == 200
-    events = [event for event in body.split("\n\n") if event]
-    assert len(events) == 4 and '"content":"Echo:"' in events[1]
-    assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
-    assert "[DONE]" not in body
+    assert len(chunks) == 3 and chunks[1]["choices"][0]["delta"]["content"] == "Echo:"
+    assert error["code"] == "upstream_disconnected"
 
 
 def test_a_throttling_exception_midway_ends_the_stream_with_a_rate_limit_error_event_not_done(
-    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+    suite_gateway: Gateway, suite_key: str, suite_fake: FakeProvider
 ) -> None:
     # ConverseStream fails in band with an exception message (`:exception-type` throttlingException).
     suite_fake.knobs(model=FAULTY, fault="stream_error", drop_after_chunks=3)
 
-    status, events, body = stream_chat_events(suite_gateway.v1, key, "faulty")
+    chunks, error = stream_chat_until_error(suite_gateway.v1, suite_key, "faulty")
 
-    assert status == 200
     # messageStart and two text deltas: the role chunk and two tokens, then the error.
-    assert [e["choices"][0]["delta"].get("content") for e in events[:3]] == ["", "Echo:", " a"]
-    assert len(events) == 4 and set(events[-1]) == {"error"}
-    assert events[-1]["error"]["code"] == "upstream_rate_limited"
-    assert "[DONE]" not in body
+    assert [c["choices"][0]["delta"].get("content") for c in chunks] == ["", "Echo:", " a"]
+    assert error["code"] == "upstream_rate_limited"

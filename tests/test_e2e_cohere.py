@@ -16,7 +16,15 @@ import httpx
 import openai
 import pytest
 
-from chat_samples import CLOCK, PNG_DATA_URL, WEATHER, stream_chat_events, streamed_tool_calls
+from chat_samples import (
+    CLOCK,
+    PNG_DATA_URL,
+    WEATHER,
+    question_with_images,
+    stream_chat_until_error,
+    stream_chat_with_usage,
+    streamed_tool_calls,
+)
 from harness import FAKE_KEY, FakeProvider, Gateway
 
 SUITE_CONFIG = """\
@@ -36,17 +44,6 @@ models:
 """
 
 
-@pytest.fixture(scope="module")
-def key(suite_gateway: Gateway) -> str:
-    secret: str = suite_gateway.create_key("cohere")["key"]
-    return secret
-
-
-@pytest.fixture
-def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
-
-
 def _sent(fake: FakeProvider) -> dict[str, Any]:
     """The last request that reached the fake Cohere, checked to be a v2 chat call with the upstream key."""
     request = fake.requests()[-1]
@@ -56,8 +53,10 @@ def _sent(fake: FakeProvider) -> dict[str, Any]:
     return body
 
 
-def test_a_text_answer_round_trips_with_billed_usage(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
-    answer = client.chat.completions.create(
+def test_a_text_answer_round_trips_with_billed_usage(
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
+) -> None:
+    answer = suite_client.chat.completions.create(
         model="command",
         messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}],
         temperature=0.2,
@@ -73,14 +72,8 @@ def test_a_text_answer_round_trips_with_billed_usage(client: openai.OpenAI, suit
     assert sent["messages"][0] == {"role": "system", "content": "be brief"}
 
 
-def test_a_stream_arrives_as_chunks_then_usage(client: openai.OpenAI) -> None:
-    stream = client.chat.completions.create(
-        model="command",
-        messages=[{"role": "user", "content": "one two three four"}],
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    chunks = list(stream)
+def test_a_stream_arrives_as_chunks_then_usage(suite_client: openai.OpenAI) -> None:
+    chunks = stream_chat_with_usage(suite_client, "command")
 
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Echo: one two three four"
@@ -90,10 +83,10 @@ def test_a_stream_arrives_as_chunks_then_usage(client: openai.OpenAI) -> None:
 
 
 def test_a_tool_call_round_trip_returns_the_plan_to_cohere(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     messages: list[Any] = [{"role": "user", "content": "weather in Paris?"}]
-    first = client.chat.completions.create(
+    first = suite_client.chat.completions.create(
         model="command", messages=messages, tools=[WEATHER], tool_choice="required"
     )
 
@@ -108,7 +101,7 @@ def test_a_tool_call_round_trip_returns_the_plan_to_cohere(
         message.model_dump(exclude_none=True),
         {"role": "tool", "tool_call_id": call.id, "content": "sunny, 21C"},
     ]
-    second = client.chat.completions.create(model="command", messages=messages, tools=[WEATHER])
+    second = suite_client.chat.completions.create(model="command", messages=messages, tools=[WEATHER])
 
     assert second.choices[0].message.content == "Tool results: sunny, 21C"
     assistant = _sent(suite_fake)["messages"][1]
@@ -117,8 +110,8 @@ def test_a_tool_call_round_trip_returns_the_plan_to_cohere(
     )
 
 
-def test_parallel_tool_calls_stream_with_indexes_ids_and_json_arguments(client: openai.OpenAI) -> None:
-    stream = client.chat.completions.create(
+def test_parallel_tool_calls_stream_with_indexes_ids_and_json_arguments(suite_client: openai.OpenAI) -> None:
+    stream = suite_client.chat.completions.create(
         model="command",
         messages=[{"role": "user", "content": "weather and time"}],
         tools=[WEATHER, CLOCK],
@@ -134,9 +127,9 @@ def test_parallel_tool_calls_stream_with_indexes_ids_and_json_arguments(client: 
 
 
 def test_a_named_tool_choice_narrows_the_tools_to_that_function(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="command",
         messages=[{"role": "user", "content": "what time is it?"}],
         tools=[WEATHER, CLOCK],
@@ -151,19 +144,11 @@ def test_a_named_tool_choice_narrows_the_tools_to_that_function(
 
 
 def test_an_image_part_reaches_cohere_as_an_image_url(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
-    answer = client.chat.completions.create(
+    answer = suite_client.chat.completions.create(
         model="command",
-        messages=[
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "what is this?"},
-                    {"type": "image_url", "image_url": {"url": PNG_DATA_URL, "detail": "low"}},
-                ],
-            }
-        ],
+        messages=question_with_images("what is this?", {"url": PNG_DATA_URL, "detail": "low"}),
     )
 
     assert answer.choices[0].message.content == "Echo: what is this? [1 image]"
@@ -172,19 +157,19 @@ def test_an_image_part_reaches_cohere_as_an_image_url(
 
 
 def test_embeddings_come_back_in_order_as_floats_and_base64(
-    client: openai.OpenAI, suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_gateway: Gateway, suite_key: str, suite_fake: FakeProvider
 ) -> None:
     texts = ["the first text", "a second one", "and a third"]
 
-    batch = client.embeddings.create(model="embed", input=texts)
-    singles = [client.embeddings.create(model="embed", input=text).data[0].embedding for text in texts]
+    batch = suite_client.embeddings.create(model="embed", input=texts)
+    singles = [suite_client.embeddings.create(model="embed", input=text).data[0].embedding for text in texts]
     raw = httpx.post(
         f"{suite_gateway.v1}/embeddings",
-        headers={"authorization": f"Bearer {key}"},
+        headers={"authorization": f"Bearer {suite_key}"},
         json={"model": "embed", "input": texts, "encoding_format": "base64", "dimensions": 256},
         timeout=20,
     ).json()
-    short = client.embeddings.create(model="embed", input=texts, dimensions=256)
+    short = suite_client.embeddings.create(model="embed", input=texts, dimensions=256)
 
     assert [item.index for item in batch.data] == [0, 1, 2]
     assert [item.embedding for item in batch.data] == singles
@@ -201,62 +186,49 @@ def test_embeddings_come_back_in_order_as_floats_and_base64(
     }
 
 
-def test_a_cohere_429_keeps_its_retry_after(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+def test_a_cohere_429_keeps_its_retry_after(suite_client: openai.OpenAI, suite_fake: FakeProvider) -> None:
     suite_fake.knobs(model="command-faulty", fault="429", retry_after=7)
 
     with pytest.raises(openai.RateLimitError) as raised:
-        client.chat.completions.create(model="command-faulty", messages=[{"role": "user", "content": "hi"}])
+        suite_client.chat.completions.create(
+            model="command-faulty", messages=[{"role": "user", "content": "hi"}]
+        )
 
     assert raised.value.response.headers["retry-after"] == "7"
     assert raised.value.code == "upstream_rate_limited"
     assert FAKE_KEY not in raised.value.response.text
 
 
-def test_a_cohere_503_is_an_overloaded_503(client: openai.OpenAI, suite_fake: FakeProvider) -> None:
+def test_a_cohere_503_is_an_overloaded_503(suite_client: openai.OpenAI, suite_fake: FakeProvider) -> None:
     suite_fake.knobs(model="command-faulty", fault="503")
 
     with pytest.raises(openai.InternalServerError) as raised:
-        client.chat.completions.create(model="command-faulty", messages=[{"role": "user", "content": "hi"}])
+        suite_client.chat.completions.create(
+            model="command-faulty", messages=[{"role": "user", "content": "hi"}]
+        )
 
     assert raised.value.status_code == 503 and raised.value.code == "upstream_overloaded"
 
 
 def test_a_stream_dropped_midway_ends_with_an_error_event_not_done(
-    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+    suite_gateway: Gateway, suite_key: str, suite_fake: FakeProvider
 ) -> None:
     suite_fake.knobs(model="command-faulty", fault="drop", drop_after_chunks=4)
 
-    with httpx.stream(
-        "POST",
-        f"{suite_gateway.v1}/chat/completions",
-        headers={"authorization": f"Bearer {key}"},
-        json={
-            "model": "command-faulty",
-            "messages": [{"role": "user", "content": "a b c d e f"}],
-            "stream": True,
-        },
-        timeout=20,
-    ) as response:
-        body = response.read().decode()
+    chunks, error = stream_chat_until_error(suite_gateway.v1, suite_key, "command-faulty")
 
-    assert response.status_code == 200
-    events = [event for event in body.split("\n\n") if event]
-    assert '"content":"Echo:"' in events[1]
-    assert '"error"' in events[-1] and "upstream_disconnected" in events[-1]
-    assert "[DONE]" not in body
+    assert chunks[1]["choices"][0]["delta"]["content"] == "Echo:"
+    assert error["code"] == "upstream_disconnected"
 
 
 def test_a_generation_that_fails_midway_ends_the_stream_with_an_error_event_not_done(
-    suite_gateway: Gateway, key: str, suite_fake: FakeProvider
+    suite_gateway: Gateway, suite_key: str, suite_fake: FakeProvider
 ) -> None:
     # Cohere's stream has no error event: a failed generation ends with message-end, finish_reason ERROR.
     suite_fake.knobs(model="command-faulty", fault="stream_error", drop_after_chunks=4)
 
-    status, events, body = stream_chat_events(suite_gateway.v1, key, "command-faulty")
+    chunks, error = stream_chat_until_error(suite_gateway.v1, suite_key, "command-faulty")
 
-    assert status == 200
     # message-start, content-start and two content deltas: the role chunk and two tokens, then the error.
-    assert [e["choices"][0]["delta"].get("content") for e in events[:3]] == ["", "Echo:", " a"]
-    assert len(events) == 4 and set(events[-1]) == {"error"}
-    assert events[-1]["error"]["code"] == "upstream_error" and events[-1]["error"]["type"] == "server_error"
-    assert "[DONE]" not in body
+    assert [c["choices"][0]["delta"].get("content") for c in chunks] == ["", "Echo:", " a"]
+    assert error["code"] == "upstream_error" and error["type"] == "server_error"

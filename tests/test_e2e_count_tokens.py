@@ -11,19 +11,17 @@ counting API and says so with a 400.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import anthropic
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chat_samples import PNG_BASE64
-from harness import FakeProvider, Gateway
+from google_keys import PROJECT
+from harness import FakeProvider
+from messages_suite import WEATHER, anthropic_error
 
-PROJECT = "aigw-test"
 KEY_ID = "AKIDE2ECOUNTTOKENS01"
 SECRET = "e2e-count-tokens-secret-access-key"
 REGION = "eu-central-1"
@@ -90,11 +88,6 @@ COUNT_PATH = {
     "bedrock": f"/model/{PROFILE_ARN}/count-tokens",
 }
 SYSTEM = "You are a terse weather assistant"
-WEATHER: anthropic.types.ToolParam = {
-    "name": "get_weather",
-    "description": "The current weather in a city",
-    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
 IMAGE: Any = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_BASE64}}
 QUESTION: list[Any] = [
     {"role": "user", "content": [{"type": "text", "text": "what is the weather here"}, IMAGE]}
@@ -114,29 +107,9 @@ ROUND_TRIP_TOKENS = QUESTION_TOKENS + 2
 
 
 @pytest.fixture(scope="module")
-def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh service-account key: the router signs with it, the fake verifies with it."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    info = {
-        "type": "service_account",
-        "project_id": PROJECT,
-        "private_key_id": "e2e-count",
-        "private_key": pem,
-        "client_email": f"gateway@{PROJECT}.iam.gserviceaccount.com",
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }
-    path = tmp_path_factory.mktemp("google") / "service-account.json"
-    path.write_text(json.dumps(info))
-    return path
-
-
-@pytest.fixture(scope="module")
-def suite_fake_args(key_file: Path) -> tuple[str, ...]:
+def suite_fake_args(google_service_account: Path) -> tuple[str, ...]:
     return (
-        "--google-service-account", str(key_file),
+        "--google-service-account", str(google_service_account),
         "--aws-access-key-id", KEY_ID,
         "--aws-secret-access-key", SECRET,
         "--aws-region", REGION,
@@ -144,26 +117,13 @@ def suite_fake_args(key_file: Path) -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
-def suite_env(key_file: Path) -> dict[str, str]:
+def suite_env(google_service_account: Path) -> dict[str, str]:
     return {
-        "COUNT_E2E_SERVICE_ACCOUNT": key_file.read_text(),
+        "COUNT_E2E_SERVICE_ACCOUNT": google_service_account.read_text(),
         "COUNT_E2E_AWS_KEY_ID": KEY_ID,
         "COUNT_E2E_AWS_SECRET": SECRET,
         "COUNT_E2E_WRONG_KEY": "not-the-upstream-credential",
     }
-
-
-@pytest.fixture(scope="module")
-def client(suite_gateway: Gateway) -> anthropic.Anthropic:
-    key: str = suite_gateway.create_key("count-tokens")["key"]
-    return anthropic.Anthropic(base_url=suite_gateway.url, api_key=key, max_retries=0, timeout=20)
-
-
-def _error(failure: pytest.ExceptionInfo[anthropic.APIStatusError]) -> dict[str, Any]:
-    body = failure.value.body
-    assert isinstance(body, dict) and body["type"] == "error"
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 @pytest.mark.parametrize("model", COUNTING)
@@ -171,10 +131,16 @@ def _error(failure: pytest.ExceptionInfo[anthropic.APIStatusError]) -> dict[str,
     ("messages", "tokens"), [(QUESTION, QUESTION_TOKENS), (ROUND_TRIP, ROUND_TRIP_TOKENS)]
 )
 def test_the_providers_own_count_is_what_the_same_message_is_billed(
-    client: anthropic.Anthropic, suite_fake: FakeProvider, model: str, messages: list[Any], tokens: int
+    suite_anthropic: anthropic.Anthropic,
+    suite_fake: FakeProvider,
+    model: str,
+    messages: list[Any],
+    tokens: int,
 ) -> None:
-    counted = client.messages.count_tokens(model=model, system=SYSTEM, messages=messages, tools=[WEATHER])
-    sent = client.messages.create(
+    counted = suite_anthropic.messages.count_tokens(
+        model=model, system=SYSTEM, messages=messages, tools=[WEATHER]
+    )
+    sent = suite_anthropic.messages.create(
         model=model, max_tokens=50, system=SYSTEM, messages=messages, tools=[WEATHER]
     )
 
@@ -185,25 +151,25 @@ def test_the_providers_own_count_is_what_the_same_message_is_billed(
 
 
 def test_a_model_served_over_openais_api_cannot_count_and_says_so(
-    client: anthropic.Anthropic, suite_fake: FakeProvider
+    suite_anthropic: anthropic.Anthropic, suite_fake: FakeProvider
 ) -> None:
     with pytest.raises(anthropic.BadRequestError) as refused:
-        client.messages.count_tokens(model="gpt", system=SYSTEM, messages=QUESTION, tools=[WEATHER])
+        suite_anthropic.messages.count_tokens(model="gpt", system=SYSTEM, messages=QUESTION, tools=[WEATHER])
 
-    assert _error(refused)["type"] == "invalid_request_error"
-    assert "gpt (openai) cannot count tokens" in _error(refused)["message"]
+    assert anthropic_error(refused)["type"] == "invalid_request_error"
+    assert "gpt (openai) cannot count tokens" in anthropic_error(refused)["message"]
     assert suite_fake.requests() == []
 
 
 @pytest.mark.parametrize("model", ["gemini-wrong-key", "bedrock-wrong-secret"])
 def test_credentials_the_provider_refuses_are_the_gateways_fault_not_the_clients(
-    client: anthropic.Anthropic, suite_fake: FakeProvider, model: str
+    suite_anthropic: anthropic.Anthropic, suite_fake: FakeProvider, model: str
 ) -> None:
     with pytest.raises(anthropic.APIStatusError) as refused:
-        client.messages.count_tokens(model=model, messages=QUESTION)
+        suite_anthropic.messages.count_tokens(model=model, messages=QUESTION)
 
     assert refused.value.status_code == 502
-    assert _error(refused) == {
+    assert anthropic_error(refused) == {
         "type": "api_error",
         "message": f"Provider {model} refused the gateway's credentials.",
     }
@@ -219,7 +185,7 @@ def test_credentials_the_provider_refuses_are_the_gateways_fault_not_the_clients
     ],
 )
 def test_a_providers_fault_while_counting_is_mapped_like_any_of_its_faults(
-    client: anthropic.Anthropic,
+    suite_anthropic: anthropic.Anthropic,
     suite_fake: FakeProvider,
     model: str,
     upstream: str,
@@ -230,8 +196,8 @@ def test_a_providers_fault_while_counting_is_mapped_like_any_of_its_faults(
     suite_fake.knobs(model=upstream, fault=fault, retry_after=3)
 
     with pytest.raises(anthropic.APIStatusError) as refused:
-        client.messages.count_tokens(model=model, messages=QUESTION)
+        suite_anthropic.messages.count_tokens(model=model, messages=QUESTION)
 
-    assert refused.value.status_code == status and _error(refused)["type"] == kind
+    assert refused.value.status_code == status and anthropic_error(refused)["type"] == kind
     if status == 429:
         assert refused.value.response.headers["retry-after"] == "3"

@@ -12,7 +12,6 @@ input order; the requests the fake recorded show how it was cut.
 from __future__ import annotations
 
 import base64
-import json
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,15 +20,12 @@ from typing import Any
 
 import openai
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness import FakeProvider, Gateway, start_fake_provider, start_gateway
 
 KEY_ID = "AKIDE2EBATCHES000001"
 SECRET = "e2e-batches-secret-access-key"
 REGION = "eu-central-1"
-PROJECT = "aigw-batches"
 
 CONFIG = """\
 providers:
@@ -40,7 +36,7 @@ providers:
       api_key: env:FAKE_UPSTREAM_KEY, timeout_s: 5}}
   - {{name: co, type: cohere, base_url: "{fake_url}", api_key: env:FAKE_UPSTREAM_KEY, timeout_s: 5}}
   - {{name: gemini, type: gemini, base_url: "{fake_url}", api_key: env:FAKE_UPSTREAM_KEY, timeout_s: 5}}
-  - {{name: vertex, type: vertex, base_url: "{fake_url}", project: aigw-batches, region: us-central1,
+  - {{name: vertex, type: vertex, base_url: "{fake_url}", project: aigw-test, region: us-central1,
       service_account: env:BATCHES_SERVICE_ACCOUNT, token_url: "{fake_url}/token", timeout_s: 5}}
   - {{name: br, type: bedrock, base_url: "{fake_url}", region: eu-central-1,
       aws_access_key_id: env:BATCHES_KEY_ID, aws_secret_access_key: env:BATCHES_SECRET, timeout_s: 5}}
@@ -158,27 +154,7 @@ def _samples(case: Case) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh service-account key: the router signs with it, the fake verifies with it."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    info = {
-        "type": "service_account",
-        "project_id": PROJECT,
-        "private_key_id": "batches-key",
-        "private_key": pem,
-        "client_email": f"gateway@{PROJECT}.iam.gserviceaccount.com",
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }
-    path = tmp_path_factory.mktemp("google") / "service-account.json"
-    path.write_text(json.dumps(info))
-    return path
-
-
-@pytest.fixture(scope="module")
-def batch_fake(key_file: Path) -> Iterator[FakeProvider]:
+def batch_fake(google_service_account: Path) -> Iterator[FakeProvider]:
     fake = start_fake_provider(
         "--aws-access-key-id",
         KEY_ID,
@@ -187,7 +163,7 @@ def batch_fake(key_file: Path) -> Iterator[FakeProvider]:
         "--aws-region",
         REGION,
         "--google-service-account",
-        str(key_file),
+        str(google_service_account),
     )
     yield fake
     fake.process.terminate()
@@ -196,12 +172,12 @@ def batch_fake(key_file: Path) -> Iterator[FakeProvider]:
 
 @pytest.fixture(scope="module")
 def batch_gateway(
-    tmp_path_factory: pytest.TempPathFactory, batch_fake: FakeProvider, key_file: Path
+    tmp_path_factory: pytest.TempPathFactory, batch_fake: FakeProvider, google_service_account: Path
 ) -> Iterator[Gateway]:
     env = {
         "BATCHES_KEY_ID": KEY_ID,
         "BATCHES_SECRET": SECRET,
-        "BATCHES_SERVICE_ACCOUNT": key_file.read_text(),
+        "BATCHES_SERVICE_ACCOUNT": google_service_account.read_text(),
     }
     gw = start_gateway(
         tmp_path_factory.mktemp("gw-batches"),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from chat_samples import stream_chat_events
+from chat_samples import post_chat, stream_chat_until_error
 from harness import Gateway
 
 
@@ -13,15 +12,6 @@ from harness import Gateway
 def key(gateway: Gateway) -> str:
     secret: str = gateway.create_key("faults")["key"]
     return secret
-
-
-def _chat(gateway: Gateway, key: str, model: str, **extra: object) -> httpx.Response:
-    return httpx.post(
-        f"{gateway.v1}/chat/completions",
-        headers={"authorization": f"Bearer {key}"},
-        json={"model": model, "messages": [{"role": "user", "content": "one two three four five"}], **extra},
-        timeout=20,
-    )
 
 
 @pytest.mark.parametrize(
@@ -37,7 +27,7 @@ def test_an_upstream_error_is_mapped_to_openais_shape(
 ) -> None:
     gateway.fake.knobs(model="faulty-model", fault=fault, retry_after=7)
 
-    response = _chat(gateway, key, "faulty")
+    response = post_chat(gateway.v1, key, "faulty")
 
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
@@ -50,7 +40,7 @@ def test_an_upstream_error_is_mapped_to_openais_shape(
 def test_a_hanging_upstream_is_a_504_after_the_providers_timeout(gateway: Gateway, key: str) -> None:
     gateway.fake.knobs(model="faulty-model", fault="hang")
 
-    response = _chat(gateway, key, "faulty")
+    response = post_chat(gateway.v1, key, "faulty")
 
     assert response.status_code == 504
     assert response.json()["error"]["code"] == "upstream_timeout"
@@ -59,7 +49,7 @@ def test_a_hanging_upstream_is_a_504_after_the_providers_timeout(gateway: Gatewa
 def test_a_failing_deployment_falls_back_to_the_next(gateway: Gateway, key: str) -> None:
     gateway.fake.knobs(model="fails-first", fault="503")
 
-    response = _chat(gateway, key, "fallback")
+    response = post_chat(gateway.v1, key, "fallback")
 
     assert response.status_code == 200
     assert response.headers["x-aigw-provider"] == "fake-backup"
@@ -70,20 +60,9 @@ def test_a_failing_deployment_falls_back_to_the_next(gateway: Gateway, key: str)
 def test_a_stream_that_breaks_midway_ends_with_an_error_event_not_done(gateway: Gateway, key: str) -> None:
     gateway.fake.knobs(model="faulty-model", fault="drop", drop_after_chunks=2)
 
-    with httpx.stream(
-        "POST",
-        f"{gateway.v1}/chat/completions",
-        headers={"authorization": f"Bearer {key}"},
-        json={"model": "faulty", "messages": [{"role": "user", "content": "a b c d e f"}], "stream": True},
-        timeout=20,
-    ) as response:
-        body = response.read().decode()
+    chunks, error = stream_chat_until_error(gateway.v1, key, "faulty")
 
-    assert response.status_code == 200
-    events = [e for e in body.split("\n\n") if e]
-    assert len(events) == 3
-    assert '"error"' in events[-1] and '"upstream_disconnected"' in events[-1]
-    assert "[DONE]" not in body
+    assert len(chunks) == 2 and error["code"] == "upstream_disconnected"
 
 
 def test_an_in_band_error_midway_ends_the_stream_with_the_mapped_error_event_not_done(
@@ -92,19 +71,16 @@ def test_an_in_band_error_midway_ends_the_stream_with_the_mapped_error_event_not
     # OpenAI's own failure inside a stream: `data: {"error": {"type": "server_error", ...}}`, no [DONE].
     gateway.fake.knobs(model="faulty-model", fault="stream_error", drop_after_chunks=2)
 
-    status, events, body = stream_chat_events(gateway.v1, key, "faulty")
+    chunks, error = stream_chat_until_error(gateway.v1, key, "faulty")
 
-    assert status == 200
-    assert [e["choices"][0]["delta"].get("content") for e in events[:2]] == ["", "Echo:"]
-    assert len(events) == 3 and set(events[-1]) == {"error"}
-    assert events[-1]["error"]["code"] == "upstream_error" and events[-1]["error"]["type"] == "server_error"
-    assert "[DONE]" not in body
+    assert [c["choices"][0]["delta"].get("content") for c in chunks] == ["", "Echo:"]
+    assert error["code"] == "upstream_error" and error["type"] == "server_error"
 
 
 def test_a_stream_refused_before_it_starts_gets_a_real_status(gateway: Gateway, key: str) -> None:
     gateway.fake.knobs(model="faulty-model", fault="429", retry_after=3)
 
-    response = _chat(gateway, key, "faulty", stream=True)
+    response = post_chat(gateway.v1, key, "faulty", stream=True)
 
     assert response.status_code == 429
     assert response.headers["retry-after"] == "3"
@@ -114,7 +90,7 @@ def test_a_stream_refused_before_it_starts_gets_a_real_status(gateway: Gateway, 
 def test_requests_beyond_the_keys_rpm_are_429_with_rate_limit_headers(gateway: Gateway) -> None:
     limited: str = gateway.create_key("limited", rpm_limit=2)["key"]
 
-    answers = [_chat(gateway, limited, "chat") for _ in range(3)]
+    answers = [post_chat(gateway.v1, limited, "chat") for _ in range(3)]
 
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[0].headers["x-ratelimit-limit-requests"] == "2"

@@ -9,17 +9,15 @@ import httpx
 import openai
 import pytest
 
+from chat_samples import (
+    CLOCK,
+    PNG_DATA_URL,
+    WEATHER,
+    question_with_images,
+    stream_chat_with_usage,
+    streamed_tool_calls,
+)
 from harness import Gateway
-
-IMAGE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-WEATHER_TOOL: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +49,7 @@ def test_a_text_answer_round_trips(client: openai.OpenAI, gateway: Gateway) -> N
 
 
 def test_a_stream_passes_every_chunk_then_usage(client: openai.OpenAI) -> None:
-    stream = client.chat.completions.create(
-        model="chat",
-        messages=[{"role": "user", "content": "one two three four"}],
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    chunks = list(stream)
+    chunks = stream_chat_with_usage(client, "chat")
 
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Echo: one two three four"
@@ -83,27 +75,18 @@ def test_a_stream_without_include_usage_carries_no_usage(gateway: Gateway, key: 
 
 def test_an_image_part_reaches_the_provider_unchanged(client: openai.OpenAI, gateway: Gateway) -> None:
     answer = client.chat.completions.create(
-        model="chat",
-        messages=[
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "what is this?"},
-                    {"type": "image_url", "image_url": {"url": IMAGE, "detail": "low"}},
-                ],
-            }
-        ],
+        model="chat", messages=question_with_images("what is this?", {"url": PNG_DATA_URL, "detail": "low"})
     )
 
     assert answer.choices[0].message.content == "Echo: what is this? [1 image]"
     sent = gateway.fake.requests()[-1]["body"]["messages"][0]["content"][1]
-    assert sent == {"type": "image_url", "image_url": {"url": IMAGE, "detail": "low"}}
+    assert sent == {"type": "image_url", "image_url": {"url": PNG_DATA_URL, "detail": "low"}}
 
 
 def test_a_tool_call_round_trip(client: openai.OpenAI) -> None:
     messages: list[Any] = [{"role": "user", "content": "weather in Paris?"}]
     first = client.chat.completions.create(
-        model="chat", messages=messages, tools=[WEATHER_TOOL], tool_choice="required"
+        model="chat", messages=messages, tools=[WEATHER], tool_choice="required"
     )
 
     call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
@@ -114,43 +97,19 @@ def test_a_tool_call_round_trip(client: openai.OpenAI) -> None:
         first.choices[0].message.model_dump(exclude_none=True),
         {"role": "tool", "tool_call_id": call.id, "content": "sunny, 21C"},
     ]
-    second = client.chat.completions.create(model="chat", messages=messages, tools=[WEATHER_TOOL])
+    second = client.chat.completions.create(model="chat", messages=messages, tools=[WEATHER])
     assert second.choices[0].message.content == "Tool results: sunny, 21C"
 
 
 def test_streamed_parallel_tool_calls_assemble(client: openai.OpenAI) -> None:
-    time_tool: Any = {
-        "type": "function",
-        "function": {
-            "name": "get_time",
-            "parameters": {
-                "type": "object",
-                "properties": {"zone": {"type": "string"}},
-                "required": ["zone"],
-            },
-        },
-    }
     stream = client.chat.completions.create(
         model="chat",
         messages=[{"role": "user", "content": "weather and time"}],
-        tools=[WEATHER_TOOL, time_tool],
+        tools=[WEATHER, CLOCK],
         stream=True,
     )
 
-    calls: dict[int, dict[str, str]] = {}
-    finish = None
-    for chunk in stream:
-        for choice in chunk.choices:
-            finish = choice.finish_reason or finish
-            for delta in choice.delta.tool_calls or []:
-                slot = calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
-                if delta.id:
-                    assert not slot["id"], "an id only on the first delta of a call"
-                    slot["id"] = delta.id
-                if delta.function and delta.function.name:
-                    slot["name"] = delta.function.name
-                if delta.function and delta.function.arguments:
-                    slot["arguments"] += delta.function.arguments
+    calls, finish, _ = streamed_tool_calls(stream)
 
     assert finish == "tool_calls"
     assert [calls[i]["name"] for i in sorted(calls)] == ["get_weather", "get_time"]

@@ -34,17 +34,6 @@ WITH_IMAGES = [kind for kind, preset in PRESETS.items() if preset.images is not 
 WITH_EMBEDDINGS = [kind for kind, preset in PRESETS.items() if preset.embeddings]
 
 
-@pytest.fixture(scope="module")
-def key(suite_gateway: Gateway) -> str:
-    secret: str = suite_gateway.create_key("presets")["key"]
-    return secret
-
-
-@pytest.fixture
-def client(suite_gateway: Gateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=suite_gateway.v1, api_key=key, max_retries=0, timeout=20)
-
-
 def _sent(fake: FakeProvider) -> dict[str, Any]:
     (request,) = fake.requests()
     assert request["headers"]["authorization"] == f"Bearer {FAKE_KEY}"
@@ -53,9 +42,9 @@ def _sent(fake: FakeProvider) -> dict[str, Any]:
 
 @pytest.mark.parametrize("kind", list(PRESETS))
 def test_a_chat_answer_comes_back_from_every_preset(
-    client: openai.OpenAI, suite_fake: FakeProvider, kind: str
+    suite_client: openai.OpenAI, suite_fake: FakeProvider, kind: str
 ) -> None:
-    answer = client.chat.completions.create(model=kind, messages=HELLO, max_completion_tokens=50)
+    answer = suite_client.chat.completions.create(model=kind, messages=HELLO, max_completion_tokens=50)
 
     assert answer.choices[0].message.content == "Echo: hello from a preset"
     assert answer.usage is not None and answer.usage.total_tokens > 0
@@ -64,8 +53,8 @@ def test_a_chat_answer_comes_back_from_every_preset(
 
 
 @pytest.mark.parametrize("kind", list(PRESETS))
-def test_a_stream_comes_back_from_every_preset(client: openai.OpenAI, kind: str) -> None:
-    stream = client.chat.completions.create(model=kind, messages=HELLO, stream=True)
+def test_a_stream_comes_back_from_every_preset(suite_client: openai.OpenAI, kind: str) -> None:
+    stream = suite_client.chat.completions.create(model=kind, messages=HELLO, stream=True)
 
     text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
 
@@ -73,10 +62,10 @@ def test_a_stream_comes_back_from_every_preset(client: openai.OpenAI, kind: str)
 
 
 @pytest.mark.parametrize("kind", list(PRESETS))
-def test_every_preset_calls_tools(client: openai.OpenAI, kind: str) -> None:
+def test_every_preset_calls_tools(suite_client: openai.OpenAI, kind: str) -> None:
     messages: Any = [{"role": "user", "content": "weather in Paris"}]
 
-    answer = client.chat.completions.create(model=kind, messages=messages, tools=[WEATHER])
+    answer = suite_client.chat.completions.create(model=kind, messages=messages, tools=[WEATHER])
 
     (call,) = answer.choices[0].message.tool_calls or []
     assert answer.choices[0].finish_reason == "tool_calls"
@@ -85,12 +74,12 @@ def test_every_preset_calls_tools(client: openai.OpenAI, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", WITH_IMAGES)
 def test_an_image_reaches_every_preset_that_takes_images(
-    client: openai.OpenAI, suite_fake: FakeProvider, suite_gateway: Gateway, kind: str
+    suite_client: openai.OpenAI, suite_fake: FakeProvider, suite_gateway: Gateway, kind: str
 ) -> None:
     url = f"{suite_gateway.fake.url}/_fake/images/cat.png"
     content: Any = [{"type": "text", "text": "what is it"}, {"type": "image_url", "image_url": {"url": url}}]
 
-    answer = client.chat.completions.create(model=kind, messages=[{"role": "user", "content": content}])
+    answer = suite_client.chat.completions.create(model=kind, messages=[{"role": "user", "content": content}])
 
     assert answer.choices[0].message.content
     sent_url = _sent(suite_fake)["body"]["messages"][0]["content"][1]["image_url"]["url"]
@@ -100,29 +89,31 @@ def test_an_image_reaches_every_preset_that_takes_images(
 
 
 def test_a_preset_without_images_refuses_them_before_sending(
-    client: openai.OpenAI, suite_fake: FakeProvider
+    suite_client: openai.OpenAI, suite_fake: FakeProvider
 ) -> None:
     content: Any = [{"type": "image_url", "image_url": {"url": PNG_DATA_URL}}]
 
     with pytest.raises(openai.BadRequestError) as refused:
-        client.chat.completions.create(model="deepseek", messages=[{"role": "user", "content": content}])
+        suite_client.chat.completions.create(
+            model="deepseek", messages=[{"role": "user", "content": content}]
+        )
 
     assert refused.value.status_code == 400 and suite_fake.requests() == []
 
 
 @pytest.mark.parametrize("kind", WITH_EMBEDDINGS)
 def test_embeddings_come_back_from_every_preset_that_has_them(
-    client: openai.OpenAI, suite_fake: FakeProvider, kind: str
+    suite_client: openai.OpenAI, suite_fake: FakeProvider, kind: str
 ) -> None:
-    result = client.embeddings.create(model=kind, input=["one", "two"])
+    result = suite_client.embeddings.create(model=kind, input=["one", "two"])
 
     assert [item.index for item in result.data] == [0, 1]
     assert _sent(suite_fake)["path"] == "/v1/embeddings"
 
 
 @pytest.mark.parametrize("kind", sorted(set(PRESETS) - set(WITH_EMBEDDINGS)))
-def test_a_preset_without_embeddings_says_so(client: openai.OpenAI, kind: str) -> None:
+def test_a_preset_without_embeddings_says_so(suite_client: openai.OpenAI, kind: str) -> None:
     with pytest.raises(openai.BadRequestError) as refused:
-        client.embeddings.create(model=kind, input="one")
+        suite_client.embeddings.create(model=kind, input="one")
 
     assert "does not support embeddings" in refused.value.message
